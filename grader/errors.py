@@ -1,0 +1,22 @@
+"""Errors that reach the user as one line, never as a traceback."""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    """Exit codes of the grade command."""
+
+    OK = 0
+    """Every submission was graded (whatever the scores)."""
+    BELOW_THRESHOLD = 1
+    """--fail-under was given and a score fell below it."""
+    USAGE_ERROR = 2
+    """The command line or its inputs were wrong; nothing was graded."""
+    INTERNAL_ERROR = 3
+    """The grader itself failed; the message says where."""
+
+
+class UsageError(Exception):
+    """A mistake in how the grader was called (bad folder, bad option); shown as one line."""
