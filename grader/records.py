@@ -54,6 +54,8 @@ class CallResult:
     missing_function, import_error, bad_return, output."""
     message: str = ""
     """When not ok: what happened, in words a student understands."""
+    after: tuple[object, ...] = ()
+    """Each argument as it was after the call (None for arguments that are not arrays)."""
     stdout: str = ""
     """What the call printed, truncated to the output cap."""
     warnings: tuple[str, ...] = ()

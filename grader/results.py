@@ -1,0 +1,157 @@
+"""Builds SubmissionResult records from the judges' pytest-json-report files.
+
+Results come only from that JSON: the metadata the judge plugin attached to each test (exercise,
+function, points, message, pitfall) and the plot data it added at session end.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader import __version__
+from grader.judge import hints
+from grader.records import Curve, GradeRun, Submission, SubmissionResult, TestOutcome
+from grader.sandbox.client import FULL_ISOLATION
+
+
+@dataclass(frozen=True)
+class ShardReport:
+    """What one judge process left behind."""
+
+    submissions: tuple[str, ...]
+    """Ids the shard was asked to run."""
+    report: Path
+    """Its pytest-json-report file (missing if the judge died)."""
+    exit_code: int
+    """pytest's exit code: 0 or 1 is a normal run."""
+    output: str
+    """The tail of the judge's own output, for diagnosing a failed shard."""
+
+
+def build_run(submissions: list[Submission], reports: list[ShardReport], seed: int) -> GradeRun:
+    """Merge every shard into one GradeRun, sorted by submission id."""
+    tests: dict[str, list[TestOutcome]] = defaultdict(list)
+    curves: dict[str, tuple[Curve, ...]] = {}
+    failed: dict[str, str] = {}
+    isolation: list[str] = []
+    for shard in reports:
+        data = _load(shard)
+        if data is None:
+            for sid in shard.submissions:
+                failed[sid] = ("the grader could not finish the batch this submission was in "
+                               f"(judge exit code {shard.exit_code}); please report this")
+            continue
+        for raw in data.get("tests", []):
+            meta = raw.get("metadata") or {}
+            tests[str(meta.get("submission", ""))].append(_outcome(raw, meta))
+        extra = data.get("grader", {})
+        isolation = isolation or list(extra.get("isolation", []))
+        for sid, raw_curves in extra.get("curves", {}).items():
+            curves[sid] = tuple(_curve(c) for c in raw_curves)
+    maxima = _max_scores(tests)
+    results = [_result(sub, tests.get(sub.id, []), curves.get(sub.id, ()), failed.get(sub.id), maxima)
+               for sub in sorted(submissions, key=lambda s: s.id)]
+    return GradeRun(grader_version=__version__, seed=seed,
+                    isolation="+".join(isolation) or "none", submissions=tuple(results),
+                    warnings=_isolation_warnings(isolation))
+
+
+def _load(shard: ShardReport) -> dict[str, Any] | None:
+    if shard.exit_code not in (0, 1, 5) or not shard.report.is_file():
+        return None
+    try:
+        data = json.loads(shard.report.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _outcome(raw: dict[str, Any], meta: dict[str, Any]) -> TestOutcome:
+    points = float(meta.get("points", 1.0))
+    passed = raw.get("outcome") == "passed"
+    kind = "passed" if passed else str(meta.get("kind", "error"))
+    outcome = {"passed": "passed", "failed": "failed", "timeout": "timeout"}.get(kind, "error")
+    message = "" if passed else str(meta.get("message") or _crash_text(raw))
+    pitfall = meta.get("detected_pitfall") or (meta.get("pitfall") if kind == "failed" else None)
+    found = hints.lookup(pitfall) if pitfall else None
+    return TestOutcome(
+        id=str(meta.get("test_id", raw.get("nodeid", ""))),
+        exercise=str(meta.get("exercise", "")), function=meta.get("function"),
+        name=str(meta.get("title", "")), outcome=outcome,  # type: ignore[arg-type]
+        score=points if passed else 0.0, max_score=points,
+        visibility="visible" if meta.get("visibility") == "visible" else "hidden",
+        message=message, hints=(found.hint,) if found else (),
+        pitfall=str(pitfall) if pitfall else None,
+        misconception=found.misconception if found else "",
+        advisories=_advisories(meta, passed),
+        duration=round(float(raw.get("call", {}).get("duration", 0.0)), 3),
+    )
+
+
+def _crash_text(raw: dict[str, Any]) -> str:
+    for phase in ("setup", "call", "teardown"):
+        crash = raw.get(phase, {}).get("crash")
+        if crash:
+            return f"the grader could not run this test: {str(crash.get('message', ''))[:300]}"
+    return "the grader could not run this test"
+
+
+def _advisories(meta: dict[str, Any], passed: bool) -> tuple[str, ...]:
+    # A failed test already explains itself; warnings only teach when the answer was right.
+    if not passed:
+        return ()
+    function = meta.get("function") or "your code"
+    return tuple(f"{function}() gave the right answer but raised a warning: {w}. Numerically "
+                 "careful code avoids it (see the lesson's stable forms)."
+                 for w in meta.get("advisories", []))
+
+
+def _curve(raw: dict[str, Any]) -> Curve:
+    student = raw.get("student")
+    return Curve(exercise=str(raw["exercise"]), function=str(raw["function"]), kind=raw["kind"],
+                 x=tuple(_num(v) for v in raw["x"]), reference=tuple(_num(v) for v in raw["reference"]),
+                 student=None if student is None else tuple(_num(v) for v in student),
+                 note=str(raw.get("note", "")))
+
+
+def _num(value: object) -> float:
+    number = float(value) if isinstance(value, (int, float)) else float("nan")
+    return number if math.isfinite(number) else float("nan")
+
+
+def _max_scores(tests: dict[str, list[TestOutcome]]) -> dict[str, float]:
+    """Points available per exercise, read from whichever submission ran them."""
+    maxima: dict[str, float] = {}
+    for outcomes in tests.values():
+        per: dict[str, float] = defaultdict(float)
+        for t in outcomes:
+            per[t.exercise] += t.max_score
+        for exercise, total in per.items():
+            maxima[exercise] = max(maxima.get(exercise, 0.0), total)
+    return maxima
+
+
+def _result(sub: Submission, outcomes: list[TestOutcome], curves: tuple[Curve, ...],
+            failure: str | None, maxima: dict[str, float]) -> SubmissionResult:
+    error = sub.error or failure
+    if error is not None:
+        return SubmissionResult(id=sub.id, status="error", score=0.0,
+                                max_score=sum(maxima.values()), tests=(), error=error,
+                                problems=sub.problems)
+    return SubmissionResult(
+        id=sub.id, status="graded", score=round(sum(t.score for t in outcomes), 6),
+        max_score=round(sum(t.max_score for t in outcomes), 6), tests=tuple(outcomes),
+        problems=sub.problems, curves=curves)
+
+
+def _isolation_warnings(steps: list[str]) -> tuple[str, ...]:
+    missing = [s for s in FULL_ISOLATION if s not in steps]
+    if not missing:
+        return ()
+    return (f"student code ran with weaker isolation than the default: missing {', '.join(missing)}"
+            " (run as root on Linux for full isolation; see README's Security model)",)

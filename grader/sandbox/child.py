@@ -1,0 +1,180 @@
+"""The sandbox child: isolates itself, then loads student modules from text and answers calls.
+
+Everything here runs in a process that student code can take over, so nothing it sends is trusted:
+the judge validates each answer as plain data (grader.sandbox.protocol.decode_value).
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import io
+import os
+import socket
+import sys
+import traceback
+import types
+import warnings
+from typing import Any, Sequence
+
+import numpy as np
+
+from grader.sandbox import isolation, protocol
+
+#: How much of what a call prints is sent back (the rest is counted, not kept).
+STDOUT_CAP = 4096
+#: How many warnings of one call are sent back.
+WARNINGS_CAP = 5
+
+
+class CappedWriter(io.TextIOBase):
+    """A stdout stand-in that keeps the first STDOUT_CAP characters and counts the rest."""
+
+    def __init__(self) -> None:
+        self.kept: list[str] = []
+        self.size = 0
+
+    def write(self, text: str) -> int:
+        if self.size < STDOUT_CAP:
+            self.kept.append(str(text)[: STDOUT_CAP - self.size])
+        self.size += len(text)
+        return len(text)
+
+    def take(self) -> str:
+        """Return what was printed since the last take, with a note if some was dropped."""
+        text = "".join(self.kept)
+        if self.size > STDOUT_CAP:
+            text += f"\n... ({self.size - STDOUT_CAP} more characters not shown)"
+        self.kept, self.size = [], 0
+        return text
+
+
+class SubmissionFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Serves the student's modules from source text, so `import activations` works between them."""
+
+    def __init__(self, sources: dict[str, str]) -> None:
+        protected = set(sys.stdlib_module_names) | {"numpy", "grader"}
+        self.sources = {k: v for k, v in sources.items() if k not in protected}
+
+    def find_spec(self, fullname: str, path: Sequence[str] | None = None,
+                  target: types.ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+        if fullname in self.sources:
+            return importlib.machinery.ModuleSpec(fullname, self, origin=f"{fullname}.py")
+        return None
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> None:
+        return None
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        name = module.__name__
+        module.__file__ = f"{name}.py"
+        code = compile(self.sources[name], f"{name}.py", "exec", dont_inherit=True)
+        exec(code, module.__dict__)
+
+
+def run(fd: int, sources: dict[str, str], plan: isolation.Plan) -> None:
+    """Child entry point: isolate, say hello with the isolation steps, then serve calls."""
+    chan = socket.socket(fileno=fd)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for std in (0, 1, 2):
+        os.dup2(devnull, std)
+    try:
+        steps = isolation.apply(plan)
+    except OSError as exc:
+        protocol.send_frame(chan, {"hello": False, "error": f"isolation failed: {exc}"})
+        return
+    protocol.send_frame(chan, {"hello": True, "isolation": steps, "pid": os.getpid()})
+    out = CappedWriter()
+    sys.stdout = sys.stderr = out
+    finder = SubmissionFinder(sources)
+    sys.meta_path.insert(0, finder)
+    sys.path[:] = [p for p in sys.path if "site-packages" in p or "lib/python" in p]
+    while True:
+        try:
+            header, blobs = protocol.recv_frame(chan)
+        except (EOFError, ConnectionError, protocol.ProtocolError):
+            return
+        if header.get("op") != "call":
+            return
+        reply, reply_blobs = _call(header, blobs, out, finder)
+        protocol.send_frame(chan, reply, reply_blobs)
+
+
+def _call(header: dict[str, Any], blobs: list[bytes], out: CappedWriter,
+          finder: SubmissionFinder) -> tuple[dict[str, Any], list[bytes]]:
+    module_name, function = str(header["module"]), str(header["function"])
+    args = [protocol.decode_value(a, blobs) for a in header["args"]]
+    kwargs = {str(k): protocol.decode_value(v, blobs) for k, v in header["kwargs"].items()}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        outcome = _invoke(module_name, function, args, kwargs, finder)
+    reply: dict[str, Any] = dict(outcome[0])
+    reply["stdout"] = out.take()
+    reply["warnings"] = [_warning_text(w) for w in caught[:WARNINGS_CAP]]
+    return reply, outcome[1]
+
+
+def _invoke(module_name: str, function: str, args: list[object], kwargs: dict[str, object],
+            finder: SubmissionFinder) -> tuple[dict[str, Any], list[bytes]]:
+    if module_name not in finder.sources:
+        return _fail("missing_module", f"{module_name}.py was not found in your submission"), []
+    try:
+        module = __import__(module_name)
+    except BaseException as exc:  # noqa: BLE001 - the student's import may raise anything
+        sys.modules.pop(module_name, None)
+        return _fail("import_error", _describe(exc, f"importing {module_name}.py")), []
+    func = getattr(module, function, None)
+    if not callable(func):
+        return _fail("missing_function", f"{module_name}.py defines no function {function}()"), []
+    try:
+        with np.errstate(all="warn"):
+            result = func(*args, **kwargs)
+    except NotImplementedError:
+        return _fail("not_implemented", f"{function}() is not implemented yet "
+                     "(it still raises NotImplementedError)"), []
+    except MemoryError:
+        return _fail("memory", f"{function}() ran out of memory"), []
+    except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt and friends too
+        return _fail("exception", _describe(exc, f"calling {function}()")), []
+    return _encode_answer(result, args)
+
+
+def _encode_answer(result: object, args: list[object]) -> tuple[dict[str, Any], list[bytes]]:
+    blobs: list[bytes] = []
+    try:
+        spec = protocol.encode_value(result, blobs)
+    except protocol.UnsupportedValue as exc:
+        return _fail("bad_return", f"returned {exc}"), []
+    except BaseException as exc:  # noqa: BLE001 - a hostile object can raise while inspected
+        return _fail("bad_return", f"returned a value that could not be read ({type(exc).__name__})"), []
+    after: list[object] = []
+    for arg in args:
+        after.append(protocol.encode_value(arg, blobs) if type(arg) is np.ndarray else None)
+    return {"ok": True, "result": spec, "after": after}, blobs
+
+
+def _fail(kind: str, message: str) -> dict[str, Any]:
+    return {"ok": False, "kind": kind, "message": message}
+
+
+def _describe(exc: BaseException, doing: str) -> str:
+    """One readable paragraph: the exception and where in the student's files it was raised."""
+    try:
+        if isinstance(exc, SyntaxError):
+            line = (exc.text or "").strip()
+            return f"SyntaxError in {exc.filename} line {exc.lineno}: {exc.msg}" + (
+                f"\n    {line}" if line else "")
+        frames = [f for f in traceback.extract_tb(exc.__traceback__)
+                  if f.filename.endswith(".py") and "/" not in f.filename]
+        where = f" ({frames[-1].filename} line {frames[-1].lineno}: {frames[-1].line})" if frames else ""
+        text = str(exc)[:500]
+        return f"{type(exc).__name__} while {doing}{where}" + (f": {text}" if text else "")
+    except BaseException:  # noqa: BLE001 - str() of a hostile exception may raise
+        return f"an exception while {doing}"
+
+
+def _warning_text(w: warnings.WarningMessage) -> str:
+    try:
+        return f"{w.category.__name__}: {str(w.message)[:200]}"
+    except BaseException:  # noqa: BLE001
+        return "a warning"

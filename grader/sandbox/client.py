@@ -1,0 +1,238 @@
+"""Judge side of the sandbox: starts the worker, opens one session per submission, times calls.
+
+Every limit is enforced from here, never trusted to the child: the per-call deadline, the size of
+an answer, and the kill of the child's whole process tree when a limit is hit or the submission
+is done.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from grader.records import CallResult
+from grader.sandbox import protocol
+from grader.sandbox.isolation import Limits, Plan
+
+#: The isolation a Linux machine running the grader as root gets; anything less earns a warning.
+FULL_ISOLATION = ("uid", "userns", "netns", "mountns", "hidden-paths", "nocaps", "rlimits")
+#: A function that ran out of time this often is not called again for this submission.
+TIMEOUTS_BEFORE_SKIP = 2
+HELLO_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """How student code is confined."""
+
+    timeout: float = 2.0
+    """Seconds one call may take before the child is killed."""
+    memory_bytes: int = 1 << 30
+    """Address-space limit per submission."""
+    hide: tuple[str, ...] = ()
+    """Folders the child must not see (reference, suites, submissions, outputs, work folder)."""
+    workdir: str = "/tmp"
+    """The grader's private work folder; hidden from the child, which gets a scratch folder in it."""
+
+
+class Sandbox:
+    """One warm worker process; forks a child per submission session."""
+
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+        self.uid = 100_000 + os.getpid() % 50_000 if os.geteuid() == 0 else None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._control: socket.socket | None = None
+        self._spawned = 0
+        self.isolation: tuple[str, ...] | None = None
+
+    def _start(self) -> socket.socket:
+        if self._control is not None:
+            return self._control
+        ours, theirs = socket.socketpair()
+        package_parent = str(Path(__file__).resolve().parents[2])
+        bootstrap = ("import sys; sys.path.insert(0, sys.argv[2]); "
+                     "from grader.sandbox import worker; worker.main(int(sys.argv[1]))")
+        self._proc = subprocess.Popen(
+            [sys.executable, "-I", "-c", bootstrap, str(theirs.fileno()), package_parent],
+            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=None if os.environ.get("GRADER_DEBUG") else subprocess.DEVNULL, env=_clean_env(), cwd="/", start_new_session=True,
+        )
+        theirs.close()
+        self._control = ours
+        return ours
+
+    def _request(self, header: dict[str, Any], fd: int | None = None) -> dict[str, Any]:
+        control = self._start()
+        protocol.send_frame(control, header)
+        if fd is not None:
+            socket.send_fds(control, [b"F"], [fd])
+        reply, _ = protocol.recv_frame(control)
+        return reply
+
+    def spawn(self, sources: dict[str, str]) -> tuple[int, socket.socket]:
+        """Fork a fresh isolated child holding `sources`; return its pid and channel."""
+        ours, theirs = socket.socketpair()
+        self._spawned += 1
+        scratch = os.path.join(self.config.workdir, "scratch", str(self._spawned))
+        plan = Plan(uid=self.uid, hide=self.config.hide, scratch=scratch, limits=self._limits())
+        header = {"op": "spawn", "modules": sources, "plan": _plan_dict(plan)}
+        try:
+            reply = self._request(header, theirs.fileno())
+        finally:
+            theirs.close()
+        return int(reply["pid"]), ours
+
+    def _limits(self) -> Limits:
+        cpu = int(max(30, self.config.timeout * 20))
+        return Limits(memory_bytes=self.config.memory_bytes, cpu_seconds=cpu,
+                      file_bytes=16 << 20, open_files=64, processes=16)
+
+    def kill(self, pid: int) -> dict[str, Any]:
+        """Kill a child and its whole process tree; return how it ended (exit code or signal)."""
+        return self._request({"op": "kill", "pid": pid, "uid": self.uid})
+
+    def close(self) -> None:
+        """Stop the worker; it reaps anything left before it exits."""
+        if self._control is not None:
+            self._control.close()
+            self._control = None
+        if self._proc is not None:
+            try:
+                self._proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                os.killpg(self._proc.pid, signal.SIGKILL)
+                self._proc.wait()
+            self._proc = None
+
+    def open(self, sources: dict[str, str]) -> Session:
+        """A session for one submission; its child is forked on first use."""
+        return Session(self, sources)
+
+
+class Session:
+    """Calls into one submission's child, respawning it after a kill."""
+
+    def __init__(self, sandbox: Sandbox, sources: dict[str, str]) -> None:
+        self.sandbox = sandbox
+        self.sources = sources
+        self.pid: int | None = None
+        self.chan: socket.socket | None = None
+        self.timeouts: dict[tuple[str, str], int] = {}
+        self.loaded: set[str] = set()
+
+    def _ensure_child(self) -> socket.socket:
+        if self.chan is not None:
+            return self.chan
+        self.pid, chan = self.sandbox.spawn(self.sources)
+        self.loaded = set()
+        try:
+            hello, _ = protocol.recv_frame(chan, deadline=time.monotonic() + HELLO_TIMEOUT)
+        except (EOFError, TimeoutError, protocol.ProtocolError, OSError) as exc:
+            self._end()
+            raise RuntimeError(f"the sandbox could not start: {exc}") from None
+        if not hello.get("hello"):
+            self._end()
+            raise RuntimeError(str(hello.get("error", "the sandbox could not start")))
+        steps = tuple(str(s) for s in hello.get("isolation", ()))
+        if self.sandbox.isolation is None:
+            self.sandbox.isolation = steps
+        self.chan = chan
+        return chan
+
+    def call(self, module: str, function: str, args: tuple[object, ...],
+             kwargs: dict[str, object]) -> CallResult:
+        """Call module.function(*args, **kwargs) in the child; never raises for student behaviour."""
+        limit = self.sandbox.config.timeout
+        if self.timeouts.get((module, function), 0) >= TIMEOUTS_BEFORE_SKIP:
+            return CallResult(ok=False, kind="timeout", message=(
+                f"not run: your {function}() already ran out of time "
+                f"({limit:g} s) {TIMEOUTS_BEFORE_SKIP} times"))
+        chan = self._ensure_child()
+        blobs: list[bytes] = []
+        header = {"op": "call", "module": module, "function": function,
+                  "args": [protocol.encode_value(a, blobs) for a in args],
+                  "kwargs": {k: protocol.encode_value(v, blobs) for k, v in kwargs.items()}}
+        # The first call into a module also runs its import, which gets a budget of its own.
+        budget = limit if module in self.loaded else 2 * limit
+        try:
+            protocol.send_frame(chan, header, blobs)
+            reply, reply_blobs = protocol.recv_frame(chan, deadline=time.monotonic() + budget)
+        except TimeoutError:
+            self._end()
+            self.timeouts[(module, function)] = self.timeouts.get((module, function), 0) + 1
+            return CallResult(ok=False, kind="timeout",
+                              message=f"your {function}() did not return within {limit:g} s")
+        except (EOFError, ConnectionError, BrokenPipeError):
+            return self._died(function)
+        except protocol.ProtocolError as exc:
+            self._end()
+            return CallResult(ok=False, kind="bad_return",
+                              message=f"your {function}() sent back something unreadable: {exc}")
+        self.loaded.add(module)
+        return _to_result(reply, reply_blobs, function, self.sandbox.config.memory_bytes)
+
+    def _died(self, function: str) -> CallResult:
+        status = self._end()
+        sig = status.get("signal")
+        if sig == signal.SIGXCPU:
+            text = "used up its CPU time budget and was stopped"
+        elif sig is not None:
+            name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+            text = f"crashed the Python process (killed by {name})"
+        else:
+            text = f"ended the Python process (exit code {status.get('exit')}, e.g. os._exit)"
+        return CallResult(ok=False, kind="crash", message=f"while running {function}(), your code {text}")
+
+    def _end(self) -> dict[str, Any]:
+        status: dict[str, Any] = {}
+        if self.chan is not None:
+            self.chan.close()
+            self.chan = None
+        if self.pid is not None:
+            status = self.sandbox.kill(self.pid)
+            self.pid = None
+        return status
+
+    def close(self) -> None:
+        """Kill the child and everything it left running."""
+        self._end()
+
+
+def _to_result(reply: dict[str, Any], blobs: list[bytes], function: str,
+               memory: int) -> CallResult:
+    stdout = str(reply.get("stdout", ""))[: 2 * 4096]
+    warns = tuple(str(w)[:300] for w in list(reply.get("warnings", []))[:5])
+    if not reply.get("ok"):
+        kind = str(reply.get("kind", "exception"))
+        message = str(reply.get("message", ""))[:2000]
+        if kind == "memory" or "MemoryError" in message:
+            kind = "memory"
+            message = f"your {function}() used more than {protocol.limit_text(memory)} of memory"
+        return CallResult(ok=False, kind=kind, message=message, stdout=stdout, warnings=warns)
+    try:
+        value = protocol.decode_value(reply.get("result"), blobs)
+        after = [None if a is None else protocol.decode_value(a, blobs)
+                 for a in list(reply.get("after", []))]
+    except (protocol.ProtocolError, ValueError, RecursionError) as exc:
+        return CallResult(ok=False, kind="bad_return",
+                          message=f"your {function}() returned something unreadable: {exc}")
+    return CallResult(ok=True, value=value, after=tuple(after), stdout=stdout, warnings=warns)
+
+
+def _plan_dict(plan: Plan) -> dict[str, Any]:
+    return {"uid": plan.uid, "hide": list(plan.hide), "scratch": plan.scratch,
+            "limits": asdict(plan.limits)}
+
+
+def _clean_env() -> dict[str, str]:
+    """Only what Python needs: nothing from the caller's environment steers the worker."""
+    return {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/nonexistent",
+            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
