@@ -29,7 +29,7 @@ class PlotSpec:
     exercise: str
     function: str
     kind: str
-    x: np.ndarray  # type: ignore[type-arg]
+    x: np.ndarray
 
 
 PLOTS = (
@@ -60,7 +60,7 @@ def sample(session: Session, reference: Callable[[str], types.ModuleType],
     return curves
 
 
-def _values(spec: PlotSpec, func: Callable[..., Any]) -> np.ndarray:  # type: ignore[type-arg]
+def _values(spec: PlotSpec, func: Callable[..., Any]) -> np.ndarray:
     if spec.kind == "entropy":
         # Entropy of softmax(z / T) over the scale 1/T: flat for small scales, peaked for large ones.
         rows = np.stack([func(LESSON_LOGITS, 1.0 / s) for s in spec.x])
@@ -90,11 +90,11 @@ def _student_values(session: Session, spec: PlotSpec) -> tuple[tuple[float, ...]
     return _floats(values[0]), ""
 
 
-def _entropy(rows: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+def _entropy(rows: np.ndarray) -> np.ndarray:
     with np.errstate(all="ignore"):
         logs = np.where(rows > 0, np.log(np.where(rows > 0, rows, 1.0)), 0.0)
         return np.asarray(-(rows * logs).sum(axis=-1))
 
 
-def _floats(values: np.ndarray) -> tuple[float, ...]:  # type: ignore[type-arg]
+def _floats(values: np.ndarray) -> tuple[float, ...]:
     return tuple(float(v) if math.isfinite(float(v)) else float("nan") for v in np.ravel(values))

@@ -122,19 +122,20 @@ def encode_value(value: object, blobs: list[bytes], depth: int = 0) -> dict[str,
 
 
 def _encode_python(value: object, blobs: list[bytes], depth: int) -> dict[str, Any]:
+    # Exact type checks: a subclass of int or list could carry a lying __eq__ or __iter__.
     kind = type(value)
     if value is None:
         return {"t": "none"}
     if kind is bool:
         return {"t": "b", "v": value}
-    if kind is int:
-        return {"t": "i", "v": str(value)} if abs(value) < 10**300 else {"t": "f", "v": repr(float(value))}  # type: ignore[call-overload]
+    if kind is int and isinstance(value, int):
+        return {"t": "i", "v": str(value)} if abs(value) < 10**300 else {"t": "f", "v": repr(float(value))}
     if kind is float:
         return {"t": "f", "v": repr(value)}
-    if kind is str:
-        return {"t": "s", "v": value[:MAX_STR]}  # type: ignore[index]
-    if kind in (list, tuple) and depth < MAX_DEPTH:
-        items = list(value)[:MAX_ITEMS + 1]  # type: ignore[call-overload]
+    if kind is str and isinstance(value, str):
+        return {"t": "s", "v": value[:MAX_STR]}
+    if kind in (list, tuple) and isinstance(value, (list, tuple)) and depth < MAX_DEPTH:
+        items = list(value)[:MAX_ITEMS + 1]
         if len(items) > MAX_ITEMS:
             raise UnsupportedValue(f"a {kind.__name__} with more than {MAX_ITEMS} items")
         return {"t": kind.__name__, "items": [encode_value(v, blobs, depth + 1) for v in items]}

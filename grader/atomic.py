@@ -1,0 +1,74 @@
+"""Crash-safe file writes and path containment for everything the grader writes out."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import tempfile
+from pathlib import Path
+
+
+@functools.cache
+def _umask() -> int:
+    """The process umask, read once (os.umask can only be read by setting it)."""
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Flush a directory entry so a rename survives a power loss; best effort."""
+    flags = getattr(os, "O_DIRECTORY", 0) | os.O_RDONLY
+    try:
+        fd = os.open(folder, flags)
+    except OSError:
+        return  # some platforms (Windows) cannot open directories; the rename is still atomic
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Replace path with data so readers see either the old file or the new one, never a mix."""
+    path = Path(path)
+    folder = path.parent
+    # Same folder as the target: os.replace is only atomic within one filesystem.
+    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+            # mkstemp creates 0600; give the file the mode a plain open() would have.
+            with contextlib.suppress(OSError, AttributeError):
+                os.fchmod(handle.fileno(), 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_dir(folder)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write text as UTF-8 atomically, byte for byte (no newline translation)."""
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def safe_child(out_dir: Path, *parts: str) -> Path:
+    """out_dir joined with parts, refusing any result that escapes out_dir."""
+    base = Path(out_dir).resolve()
+    for part in parts:
+        if not part or "\x00" in part:
+            raise ValueError(f"unsafe path component {part!r}")
+    candidate = base.joinpath(*parts).resolve()
+    # resolve() follows symlinks too, so a link pointing outside is caught like '../x'.
+    if candidate == base or not candidate.is_relative_to(base):
+        shown = "/".join(parts)
+        raise ValueError(f"path {shown!r} is not inside {str(base)!r}")
+    return candidate

@@ -1,0 +1,169 @@
+"""The `grade` command line. The only module that knows about click and rich."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from grader import __version__, submissions
+from grader.engine import GradeOptions, grade_submissions
+from grader.errors import ExitCode, UsageError
+from grader.outputs import OutputOptions, write_all
+from grader.records import EXERCISES, GradeRun
+
+EXAMPLES = """
+\b
+Examples:
+  grade examples/submissions --out out          grade a class, one page per student
+  grade alice.zip --out out --reveal names      one submission (platform use)
+  grade subs --out out --exercise activations   only the first exercise
+  grade subs --out out --jobs 4 --seed 7        reproduce a run with its seed
+"""
+
+
+class DefaultGroup(click.Group):
+    """`grade PATH ...` runs the default command; `grade check ...` and friends are subcommands."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
+            args = ["run", *args]
+        elif not args:
+            args = ["run"]
+        return super().parse_args(ctx, args)
+
+
+def parse_memory(text: str) -> int:
+    """'1G', '512M', '1.5GiB' or a byte count -> bytes."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?\s*", text.lower())
+    if not match:
+        raise UsageError(f"--memory: cannot read {text!r}; use a size like 512M or 1G")
+    scale = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[match.group(2)]
+    size = int(float(match.group(1)) * scale)
+    if size < 64 << 20:
+        raise UsageError("--memory: at least 64M is needed to start Python and NumPy")
+    return size
+
+
+@click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]},
+             epilog=EXAMPLES)
+@click.version_option(__version__, prog_name="grade")
+def main() -> None:
+    """Grade NumPy activation-function submissions in a sandbox and write feedback pages."""
+
+
+@main.command("run", epilog=EXAMPLES)
+@click.argument("submissions_path", metavar="SUBMISSIONS", type=click.Path(path_type=Path))
+@click.option("--out", "-o", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="Output folder (created if missing).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 256), default=os.cpu_count() or 1,
+              show_default="all cores", help="Judge processes run side by side.")
+@click.option("--exercise", "exercises", multiple=True, type=click.Choice(EXERCISES),
+              help="Grade only this exercise (repeatable).")
+@click.option("--seed", type=int, default=GradeOptions.seed, show_default=True,
+              help="Seed for random test inputs.")
+@click.option("--timeout", type=click.FloatRange(0.1, 600), default=2.0, show_default=True,
+              help="Seconds each call into student code may take.")
+@click.option("--memory", default="1G", show_default=True, help="Memory limit per submission.")
+@click.option("--reveal", type=click.Choice(["none", "names", "all"]), default="none",
+              show_default=True, help="What students see of hidden tests.")
+@click.option("--roster", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="CSV with an id column (and name, email, sis_id...) joined into grades.csv.")
+@click.option("--gradebook", "layout", type=click.Choice(["plain", "canvas", "moodle"]),
+              default="plain", show_default=True, help="Also write an LMS import file.")
+@click.option("--no-plots", is_flag=True, help="Skip sampling functions for the plots.")
+@click.option("--no-timings", is_flag=True, help="Leave durations out (byte-identical reruns).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
+def run_command(submissions_path: Path, out_dir: Path, jobs: int, exercises: tuple[str, ...],
+                seed: int, timeout: float, memory: str, reveal: str, roster: Path | None,
+                layout: str, no_plots: bool, no_timings: bool, quiet: bool) -> None:
+    """Grade SUBMISSIONS (a folder of submissions, or one submission) into --out."""
+    def work() -> GradeRun:
+        _check_paths(submissions_path, out_dir)
+        options = GradeOptions(
+            jobs=jobs, exercises=exercises or EXERCISES, seed=seed, timeout=timeout,
+            memory_bytes=parse_memory(memory), plots=not no_plots,
+            hide=(str(submissions_path.resolve()), str(out_dir.resolve())))
+        return _grade(submissions_path, out_dir, options, quiet,
+                      OutputOptions(reveal=reveal, roster=roster, layout=layout,
+                                    include_timings=not no_timings))
+    _guarded(work)
+
+
+def _guarded(work: Callable[[], Any]) -> None:
+    try:
+        work()
+    except UsageError as exc:
+        click.echo(f"grade: error: {exc}", err=True)
+        sys.exit(ExitCode.USAGE_ERROR)
+
+
+def _check_paths(source: Path, out_dir: Path) -> None:
+    if not source.exists():
+        raise UsageError(f"{source}: no such file or folder")
+    src, out = source.resolve(), out_dir.resolve()
+    if out == src or src in out.parents:
+        raise UsageError(f"the output folder {out_dir} is inside the submissions {source}; "
+                         "choose a folder outside it")
+    if out in src.parents:
+        raise UsageError(f"the submissions {source} are inside the output folder {out_dir}")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"{out_dir} exists and is not a folder")
+
+
+def _grade(source: Path, out_dir: Path, options: GradeOptions, quiet: bool,
+           output: OutputOptions) -> GradeRun:
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="grader-unpack-") as unpack:
+        found = submissions.discover(source, Path(unpack))
+        progress = _Progress(len(found), quiet)
+        run = grade_submissions(found, options, progress.done)
+        progress.close()
+    write_all(run, out_dir, output)
+    if not quiet:
+        _summary(run, out_dir, time.perf_counter() - started)
+    return run
+
+
+def _summary(run: GradeRun, out_dir: Path, seconds: float) -> None:
+    graded = [s for s in run.submissions if s.status == "graded"]
+    errors = len(run.submissions) - len(graded)
+    mean = (sum(s.score / s.max_score for s in graded if s.max_score) / len(graded) * 100
+            if graded else 0.0)
+    for warning in run.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"graded {len(graded)} submission(s) in {seconds:.1f} s"
+               f"{f', {errors} could not be graded' if errors else ''}; mean score {mean:.1f}%")
+    click.echo(f"seed {run.seed}; isolation {run.isolation}")
+    click.echo(f"wrote {out_dir / 'results.json'}, {out_dir / 'grades.csv'}, "
+               f"{out_dir / 'index.html'} and one feedback.html per student")
+
+
+class _Progress:
+    """A rich progress bar on a terminal, one plain line per submission otherwise."""
+
+    def __init__(self, total: int, quiet: bool) -> None:
+        self.count, self.total, self.quiet = 0, total, quiet
+        self.bar: Any = None
+        if not quiet and sys.stderr.isatty():
+            from rich.progress import Progress
+            self.bar = Progress(transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("grading", total=total)
+
+    def done(self, submission_id: str) -> None:
+        self.count += 1
+        if self.bar is not None:
+            self.bar.update(self.task, advance=1, description=f"graded {submission_id}")
+        elif not self.quiet:
+            click.echo(f"[{self.count}/{self.total}] graded {submission_id}", err=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()

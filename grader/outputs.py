@@ -1,0 +1,48 @@
+"""Writes a GradeRun to the output folder: results.json, grades.csv, feedback pages, index.html.
+
+Every file is written atomically and only inside the output folder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.atomic import safe_child, write_text_atomic
+from grader.records import EXERCISES, GradeRun
+from grader.reports import gradebook, html, results_json
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """What to write besides the defaults."""
+
+    reveal: str = "none"
+    """How much of hidden tests a student's page shows: none, names or all."""
+    roster: Path | None = None
+    """Optional roster CSV joined into grades.csv."""
+    layout: str = "plain"
+    """An extra gradebook layout written beside grades.csv: canvas or moodle (plain: none)."""
+    include_timings: bool = True
+    """Keep test durations in results.json (off makes reruns byte-identical)."""
+
+
+def write_all(run: GradeRun, out_dir: Path, options: OutputOptions) -> list[Path]:
+    """Write every output of a run; return the paths written."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = [results_json.write_results_json(run, out_dir, include_timings=options.include_timings)]
+    roster = gradebook.load_roster(options.roster) if options.roster else None
+    written.append(gradebook.write_grades_csv(run, out_dir, exercises=EXERCISES, roster=roster))
+    if options.layout != "plain":
+        written.append(gradebook.write_grades_csv(run, out_dir, exercises=EXERCISES, roster=roster,
+                                                  layout=options.layout))
+    env = html.make_environment()
+    for result in run.submissions:
+        page = safe_child(out_dir, result.id, "feedback.html")
+        page.parent.mkdir(exist_ok=True)
+        write_text_atomic(page, html.render_feedback(env, run, result, reveal=options.reveal))
+        written.append(page)
+    index = out_dir / "index.html"
+    write_text_atomic(index, html.render_index(env, run))
+    written.append(index)
+    return written

@@ -1,0 +1,281 @@
+"""results.json: the complete, machine-readable record of a grading run, and reading it back.
+
+The layout is described by schemas/results.schema.json. Output is deterministic: key order is
+fixed, submissions keep their (sorted) order, and with include_timings=False the same submissions
+graded with the same seed give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Literal, cast
+
+from grader.atomic import safe_child, write_text_atomic
+from grader.records import (
+    Curve,
+    GradeRun,
+    Outcome,
+    Status,
+    SubmissionResult,
+    TestOutcome,
+    Visibility,
+)
+
+RESULTS_FILENAME = "results.json"
+
+_OUTCOMES = ("passed", "failed", "error", "timeout")
+_STATUSES = ("graded", "error")
+_VISIBILITIES = ("visible", "hidden")
+_KINDS = ("line", "bars", "entropy")
+
+CurveKind = Literal["line", "bars", "entropy"]
+
+
+def _finite_or_none(value: float) -> float | None:
+    """JSON has no nan/inf; students' functions produce them, so they become null."""
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _series(values: Sequence[float] | None) -> list[float | None] | None:
+    """A curve's samples as JSON-safe numbers."""
+    if values is None:
+        return None
+    return [_finite_or_none(v) for v in values]
+
+
+def _curve_to_dict(curve: Curve) -> dict[str, object]:
+    """One curve in results.json layout."""
+    return {
+        "exercise": curve.exercise,
+        "function": curve.function,
+        "kind": curve.kind,
+        "x": _series(curve.x),
+        "reference": _series(curve.reference),
+        "student": _series(curve.student),
+        "note": curve.note,
+    }
+
+
+def _test_to_dict(test: TestOutcome, include_timings: bool) -> dict[str, object]:
+    """One test outcome in results.json layout."""
+    return {
+        "id": test.id,
+        "exercise": test.exercise,
+        "function": test.function,
+        "name": test.name,
+        "outcome": test.outcome,
+        "score": float(test.score),
+        "max_score": float(test.max_score),
+        "visibility": test.visibility,
+        "message": test.message,
+        "hints": list(test.hints),
+        "pitfall": test.pitfall,
+        "misconception": test.misconception,
+        "advisories": list(test.advisories),
+        # Millisecond resolution: finer digits are noise and would churn diffs between reruns.
+        "duration": round(float(test.duration), 3) if include_timings else 0.0,
+    }
+
+
+def _submission_to_dict(result: SubmissionResult, include_timings: bool) -> dict[str, object]:
+    """One submission in results.json layout."""
+    return {
+        "id": result.id,
+        "status": result.status,
+        "error": result.error,
+        "score": float(result.score),
+        "max_score": float(result.max_score),
+        "problems": list(result.problems),
+        "tests": [_test_to_dict(t, include_timings) for t in result.tests],
+        "curves": [_curve_to_dict(c) for c in result.curves],
+    }
+
+
+def run_to_dict(run: GradeRun, *, include_timings: bool = True) -> dict[str, object]:
+    """The run as plain JSON data in results.json layout."""
+    return {
+        "grader_version": run.grader_version,
+        "seed": run.seed,
+        "isolation": run.isolation,
+        "warnings": list(run.warnings),
+        "submissions": [_submission_to_dict(s, include_timings) for s in run.submissions],
+    }
+
+
+def dumps_results(run: GradeRun, *, include_timings: bool = True) -> str:
+    """results.json text for run."""
+    data = run_to_dict(run, include_timings=include_timings)
+    # allow_nan=False: a non-finite score is a grader bug and must fail loudly, not write 'NaN'.
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write_results_json(run: GradeRun, out_dir: Path, *, include_timings: bool = True) -> Path:
+    """Write out_dir/results.json atomically and return its path."""
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    path = safe_child(out_dir, RESULTS_FILENAME)
+    write_text_atomic(path, dumps_results(run, include_timings=include_timings))
+    return path
+
+
+# -- reading back -------------------------------------------------------------------------------
+
+
+def _field(obj: Mapping[str, object], key: str, where: str) -> object:
+    """obj[key], or a ValueError naming where the key was expected."""
+    if key not in obj:
+        raise ValueError(f"results.json: {where} has no {key!r}")
+    return obj[key]
+
+
+def _str(obj: Mapping[str, object], key: str, where: str) -> str:
+    """A required string field."""
+    value = _field(obj, key, where)
+    if not isinstance(value, str):
+        raise ValueError(f"results.json: {where}.{key} should be a string")
+    return value
+
+
+def _opt_str(obj: Mapping[str, object], key: str, where: str) -> str | None:
+    """A required string-or-null field."""
+    value = _field(obj, key, where)
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"results.json: {where}.{key} should be a string or null")
+    return value
+
+
+def _num(obj: Mapping[str, object], key: str, where: str) -> float:
+    """A required number field (bool is rejected although Python treats it as an int)."""
+    value = _field(obj, key, where)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"results.json: {where}.{key} should be a number")
+    return float(value)
+
+
+def _choice(obj: Mapping[str, object], key: str, where: str, allowed: tuple[str, ...]) -> str:
+    """A required string field limited to allowed values (what makes the Literal casts safe)."""
+    value = _str(obj, key, where)
+    if value not in allowed:
+        raise ValueError(f"results.json: {where}.{key} is {value!r}, expected one of {allowed}")
+    return value
+
+
+def _strs(obj: Mapping[str, object], key: str, where: str) -> tuple[str, ...]:
+    """A required list-of-strings field."""
+    value = _field(obj, key, where)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"results.json: {where}.{key} should be a list of strings")
+    return tuple(cast(list[str], value))
+
+
+def _objects(obj: Mapping[str, object], key: str, where: str) -> list[Mapping[str, object]]:
+    """A required list-of-objects field."""
+    value = _field(obj, key, where)
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ValueError(f"results.json: {where}.{key} should be a list of objects")
+    return cast(list[Mapping[str, object]], value)
+
+
+def _floats(obj: Mapping[str, object], key: str, where: str) -> tuple[float, ...] | None:
+    """A curve series: null stays None, null samples come back as nan."""
+    value = _field(obj, key, where)
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise ValueError(f"results.json: {where}.{key} should be a list of numbers")
+    out: list[float] = []
+    for item in value:
+        if item is None:
+            out.append(math.nan)
+        elif isinstance(item, (int, float)) and not isinstance(item, bool):
+            out.append(float(item))
+        else:
+            raise ValueError(f"results.json: {where}.{key} holds a non-number {item!r}")
+    return tuple(out)
+
+
+def _curve_from_dict(obj: Mapping[str, object], where: str) -> Curve:
+    """Rebuild a Curve."""
+    x = _floats(obj, "x", where)
+    reference = _floats(obj, "reference", where)
+    if x is None or reference is None:
+        raise ValueError(f"results.json: {where} needs x and reference samples")
+    kind = _choice(obj, "kind", where, _KINDS)
+    return Curve(
+        exercise=_str(obj, "exercise", where),
+        function=_str(obj, "function", where),
+        kind=cast(CurveKind, kind),
+        x=x,
+        reference=reference,
+        student=_floats(obj, "student", where),
+        note=_str(obj, "note", where),
+    )
+
+
+def _test_from_dict(obj: Mapping[str, object], where: str) -> TestOutcome:
+    """Rebuild a TestOutcome."""
+    outcome = _choice(obj, "outcome", where, _OUTCOMES)
+    visibility = _choice(obj, "visibility", where, _VISIBILITIES)
+    return TestOutcome(
+        id=_str(obj, "id", where),
+        exercise=_str(obj, "exercise", where),
+        function=_opt_str(obj, "function", where),
+        name=_str(obj, "name", where),
+        outcome=cast(Outcome, outcome),
+        score=_num(obj, "score", where),
+        max_score=_num(obj, "max_score", where),
+        visibility=cast(Visibility, visibility),
+        message=_str(obj, "message", where),
+        hints=_strs(obj, "hints", where),
+        pitfall=_opt_str(obj, "pitfall", where),
+        misconception=_str(obj, "misconception", where),
+        advisories=_strs(obj, "advisories", where),
+        duration=_num(obj, "duration", where),
+    )
+
+
+def _submission_from_dict(obj: Mapping[str, object], where: str) -> SubmissionResult:
+    """Rebuild a SubmissionResult."""
+    status = _choice(obj, "status", where, _STATUSES)
+    tests = _objects(obj, "tests", where)
+    curves = _objects(obj, "curves", where)
+    return SubmissionResult(
+        id=_str(obj, "id", where),
+        status=cast(Status, status),
+        score=_num(obj, "score", where),
+        max_score=_num(obj, "max_score", where),
+        tests=tuple(_test_from_dict(t, f"{where}.tests[{i}]") for i, t in enumerate(tests)),
+        error=_opt_str(obj, "error", where),
+        problems=_strs(obj, "problems", where),
+        curves=tuple(_curve_from_dict(c, f"{where}.curves[{i}]") for i, c in enumerate(curves)),
+    )
+
+
+def dict_to_run(data: object) -> GradeRun:
+    """Rebuild a GradeRun from parsed results.json data; ValueError names the first bad field."""
+    if not isinstance(data, dict):
+        raise ValueError("results.json: the top level should be an object")
+    top = cast(Mapping[str, object], data)
+    seed = _field(top, "seed", "top level")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError("results.json: top level.seed should be an integer")
+    subs = _objects(top, "submissions", "top level")
+    return GradeRun(
+        grader_version=_str(top, "grader_version", "top level"),
+        seed=seed,
+        isolation=_str(top, "isolation", "top level"),
+        submissions=tuple(
+            _submission_from_dict(s, f"submissions[{i}]") for i, s in enumerate(subs)
+        ),
+        warnings=_strs(top, "warnings", "top level"),
+    )
+
+
+def read_results_json(path: Path) -> GradeRun:
+    """Load a results.json written by write_results_json."""
+    with open(path, encoding="utf-8") as handle:
+        data = json.load(handle)
+    return dict_to_run(data)
