@@ -15,10 +15,10 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUME
     os.environ[_var] = "1"
 
 import ctypes  # noqa: E402
-import errno  # noqa: E402
 import signal  # noqa: E402
 import socket  # noqa: E402
 import sys  # noqa: E402
+import time  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy  # noqa: E402,F401  (imported once here so every child starts warm)
@@ -30,6 +30,7 @@ WARM_MODULES = (
     "collections.abc", "typing", "dataclasses", "decimal", "fractions", "operator", "copy",
     "time", "re", "numbers", "enum", "string", "textwrap", "json", "heapq", "bisect",
     "numpy.random", "numpy.linalg", "numpy.fft", "numpy.polynomial", "numpy.ma",
+    "socket", "encodings.idna", "threading", "subprocess", "ctypes", "atexit", "signal",
 )
 for _name in WARM_MODULES:
     try:
@@ -46,6 +47,7 @@ def main(control_fd: int) -> None:
     """Serve spawn/kill/reap requests on the control socket until it closes."""
     control = socket.socket(fileno=control_fd)
     _become_subreaper()
+    live: dict[int, object] = {}
     while True:
         try:
             header, _ = protocol.recv_frame(control)
@@ -54,12 +56,17 @@ def main(control_fd: int) -> None:
         op = header.get("op")
         if op == "spawn":
             reply = _spawn(control, header)
+            if "pid" in reply:
+                live[reply["pid"]] = header["plan"]["uid"]
         elif op == "kill":
             reply = _kill(int(header["pid"]), header.get("uid"))
+            live.pop(int(header["pid"]), None)
         else:
             reply = {"error": f"unknown op {op!r}"}
         protocol.send_frame(control, reply)
-    _reap_orphans()
+    # The judge went away (or finished without closing a session): leave nothing running.
+    for pid, uid in live.items():
+        _kill(pid, uid)
 
 
 def _become_subreaper() -> None:
@@ -130,16 +137,20 @@ def _reap(pid: int) -> dict[str, Any]:
     return {"exit": os.WEXITSTATUS(status), "signal": None}
 
 
-def _reap_orphans() -> None:
-    while True:
+def _reap_orphans(wait: float = 2.0) -> None:
+    """Reap every process left in the child's tree; as subreaper, all of them are ours.
+
+    They were just sent SIGKILL, so they die within moments; the bound only guards against
+    one that escaped the kill (it is then left to the final kill when the worker exits).
+    """
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)
-        except OSError as exc:
-            if exc.errno == errno.ECHILD:
-                return
-            raise
-        if pid == 0:
+        except ChildProcessError:
             return
+        if pid == 0:
+            time.sleep(0.001)
 
 
 if __name__ == "__main__":
