@@ -1,0 +1,129 @@
+"""The grade command as a user meets it: exit codes, one-line errors, the files it writes."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "examples" / "submissions"
+
+CORRECT_ACTIVATIONS = '''
+import numpy as np
+
+def relu(z):
+    return np.maximum(0, z)
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+def tanh(z):
+    return np.tanh(z)
+
+def softmax(z):
+    exp_z = np.exp(z - np.max(z, axis=-1, keepdims=True))
+    return exp_z / np.sum(exp_z, axis=-1, keepdims=True)
+'''
+
+
+def grade(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], capture_output=True,
+                          text=True, cwd=cwd, timeout=600)
+
+
+def test_missing_folder_is_a_usage_error(tmp_path: Path) -> None:
+    done = grade(tmp_path / "nope", "--out", tmp_path / "out")
+    assert done.returncode == 2
+    assert done.stderr == f"grade: error: {tmp_path / 'nope'}: no such file or folder\n"
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_empty_folder_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "subs").mkdir()
+    done = grade(tmp_path / "subs", "--out", tmp_path / "out")
+    assert done.returncode == 2
+    assert done.stderr.startswith("grade: error: no submissions found in")
+    assert len(done.stderr.splitlines()) == 1
+
+
+def test_output_inside_submissions_is_refused(tmp_path: Path) -> None:
+    subs = tmp_path / "subs"
+    (subs / "alice").mkdir(parents=True)
+    (subs / "alice" / "activations.py").write_text(CORRECT_ACTIVATIONS)
+    done = grade(subs, "--out", subs / "out")
+    assert done.returncode == 2
+    assert "is inside the submissions" in done.stderr
+
+
+def test_bad_memory_value(tmp_path: Path) -> None:
+    done = grade(SAMPLE, "--out", tmp_path / "out", "--memory", "lots")
+    assert done.returncode == 2
+    assert done.stderr == "grade: error: --memory: cannot read 'lots'; use a size like 512M or 1G\n"
+
+
+def test_help_has_examples() -> None:
+    done = grade("--help")
+    assert done.returncode == 0 and "Examples:" in done.stdout
+    run_help = grade("run", "--help")
+    assert "--timeout" in run_help.stdout and "--reveal" in run_help.stdout
+
+
+@pytest.fixture(scope="module")
+def sample_out(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    out = tmp_path_factory.mktemp("sample") / "out"
+    return out, grade(SAMPLE, "--out", out, "--jobs", "2")
+
+
+def test_sample_class_grades_and_summarises(sample_out: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    out, done = sample_out
+    assert done.returncode == 0, done.stderr
+    assert "graded 6 submission(s)" in done.stdout
+    results = json.loads((out / "results.json").read_text())
+    schema = json.loads((REPO / "schemas" / "results.schema.json").read_text())
+    jsonschema.validate(results, schema)
+    ids = [s["id"] for s in results["submissions"]]
+    assert ids == ["alice", "bob", "carol", "dave", "erin", "mallory"]
+    for sid in ids:
+        assert (out / sid / "feedback.html").is_file()
+    assert (out / "index.html").is_file()
+
+
+def test_sample_class_scores_are_right(sample_out: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    out, _ = sample_out
+    by_id = {s["id"]: s for s in json.loads((out / "results.json").read_text())["submissions"]}
+    alice = by_id["alice"]
+    core = {"activations", "leaky_relu", "softmax_debug", "scaling"}
+    alice_core = [t for t in alice["tests"] if t["exercise"] in core]
+    assert alice_core and all(t["outcome"] == "passed" for t in alice_core), [
+        (t["id"], t["message"]) for t in alice_core if t["outcome"] != "passed"]
+    dave = by_id["dave"]
+    not_impl = [t for t in dave["tests"] if t["exercise"] == "activations"]
+    assert all(t["outcome"] == "error" for t in not_impl)
+    assert all("not implemented yet" in t["message"] for t in not_impl)
+    bob_relu = [t for t in by_id["bob"]["tests"] if t["function"] == "relu" and t["outcome"] != "passed"]
+    assert bob_relu and any(t["pitfall"] == "np_max" for t in bob_relu)
+    erin_missing = [t for t in by_id["erin"]["tests"] if t["exercise"] == "leaky_relu"]
+    assert erin_missing and all(t["message"] == "leaky_relu.py was not found in your submission"
+                                for t in erin_missing)
+    mallory = {t["function"]: t for t in by_id["mallory"]["tests"] if t["exercise"] == "activations"}
+    assert mallory["relu"]["outcome"] == "timeout"
+    assert "did not return within 2 s" in mallory["relu"]["message"] or "ran out of time" in mallory["relu"]["message"]
+    assert "used more than 1 GiB of memory" in mallory["tanh"]["message"]
+    assert "ended the Python process" in mallory["softmax"]["message"]
+
+
+def test_sample_gradebook(sample_out: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    out, _ = sample_out
+    rows = list(csv.DictReader((out / "grades.csv").open()))
+    assert [r["id"] for r in rows] == ["alice", "bob", "carol", "dave", "erin", "mallory"]
+    assert {"id", "score", "max_score", "percent", "activations"} <= set(rows[0])
+    alice, dave = rows[0], rows[3]
+    assert float(alice["activations"]) == 10.0
+    assert float(dave["activations"]) == 0.0
