@@ -77,13 +77,23 @@ def main() -> None:
               help="CSV with an id column (and name, email, sis_id...) joined into grades.csv.")
 @click.option("--gradebook", "layout", type=click.Choice(["plain", "canvas", "moodle"]),
               default="plain", show_default=True, help="Also write an LMS import file.")
+@click.option("--junit", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also write JUnit XML to this file (GitLab, Jenkins, GitHub reporters).")
+@click.option("--fail-under", type=click.FloatRange(0, 100), default=None,
+              help="Exit 1 when a submission scores below this percent (CI use).")
 @click.option("--no-plots", is_flag=True, help="Skip sampling functions for the plots.")
 @click.option("--no-timings", is_flag=True, help="Leave durations out (byte-identical reruns).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
 def run_command(submissions_path: Path, out_dir: Path, jobs: int, exercises: tuple[str, ...],
                 seed: int, timeout: float, memory: str, reveal: str, roster: Path | None,
-                layout: str, no_plots: bool, no_timings: bool, quiet: bool) -> None:
-    """Grade SUBMISSIONS (a folder of submissions, or one submission) into --out."""
+                layout: str, junit: Path | None, fail_under: float | None, no_plots: bool,
+                no_timings: bool, quiet: bool) -> None:
+    """Grade SUBMISSIONS (a folder of submissions, or one submission) into --out.
+
+    With $GITHUB_STEP_SUMMARY set, a Markdown summary is appended to it.
+    """
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+
     def work() -> GradeRun:
         _check_paths(submissions_path, out_dir)
         options = GradeOptions(
@@ -92,16 +102,29 @@ def run_command(submissions_path: Path, out_dir: Path, jobs: int, exercises: tup
             hide=(str(submissions_path.resolve()), str(out_dir.resolve())))
         return _grade(submissions_path, out_dir, options, quiet,
                       OutputOptions(reveal=reveal, roster=roster, layout=layout,
-                                    include_timings=not no_timings))
-    _guarded(work)
+                                    include_timings=not no_timings, junit=junit,
+                                    step_summary=Path(summary) if summary else None))
+    run = _guarded(work)
+    if fail_under is not None:
+        _check_threshold(run, fail_under, quiet)
 
 
-def _guarded(work: Callable[[], Any]) -> None:
+def _guarded(work: Callable[[], GradeRun]) -> GradeRun:
     try:
-        work()
+        return work()
     except UsageError as exc:
         click.echo(f"grade: error: {exc}", err=True)
         sys.exit(ExitCode.USAGE_ERROR)
+
+
+def _check_threshold(run: GradeRun, threshold: float, quiet: bool) -> None:
+    below = [s for s in run.submissions
+             if s.status != "graded" or not s.max_score or 100 * s.score / s.max_score < threshold]
+    if below:
+        if not quiet:
+            names = ", ".join(s.id for s in below[:10]) + (" ..." if len(below) > 10 else "")
+            click.echo(f"below {threshold:g}%: {names}", err=True)
+        sys.exit(ExitCode.BELOW_THRESHOLD)
 
 
 def _check_paths(source: Path, out_dir: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from grader.atomic import safe_child, write_text_atomic
 from grader.records import EXERCISES, GradeRun
-from grader.reports import gradebook, html, results_json
+from grader.reports import gradebook, html, junit, results_json
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,10 @@ class OutputOptions:
     """An extra gradebook layout written beside grades.csv: canvas or moodle (plain: none)."""
     include_timings: bool = True
     """Keep test durations in results.json (off makes reruns byte-identical)."""
+    junit: Path | None = None
+    """Also write JUnit XML here (one testcase per test)."""
+    step_summary: Path | None = None
+    """Append a Markdown summary here (GitHub Actions' $GITHUB_STEP_SUMMARY)."""
 
 
 def write_all(run: GradeRun, out_dir: Path, options: OutputOptions) -> list[Path]:
@@ -45,4 +49,9 @@ def write_all(run: GradeRun, out_dir: Path, options: OutputOptions) -> list[Path
     index = out_dir / "index.html"
     write_text_atomic(index, html.render_index(env, run))
     written.append(index)
+    if options.junit is not None:
+        written.append(junit.write_junit(run, options.junit))
+    if options.step_summary is not None:
+        with options.step_summary.open("a", encoding="utf-8") as summary:
+            summary.write(junit.github_summary_markdown(run) + "\n")
     return written
