@@ -1,0 +1,321 @@
+"""View models for the student feedback page: typed, already-worded data for the templates.
+
+Every decision about what a student may see (a hidden test's message, whether the page may say
+that everything passed) is made here, in plain Python that the tests can reach; the templates only
+lay the result out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import quote
+
+from markupsafe import Markup
+
+from grader.records import EXERCISES, Curve, GradeRun, SubmissionResult, TestOutcome
+from grader.reports import svg
+from grader.reports.curves import describe_differences
+from grader.reports.svg import safe_text
+
+Reveal = Literal["none", "names", "all"]
+REVEALS: tuple[Reveal, ...] = ("none", "names", "all")
+MAX_MESSAGE_CHARS = 4000
+"""Longer messages are cut: a page per student must stay light for a class of hundreds."""
+
+_OUTCOME_WORDS = {"passed": ("✓", "passed"), "failed": ("✗", "failed"),
+                  "error": ("✗", "error"), "timeout": ("✗", "timed out")}
+
+
+def clip(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """Safe text cut to `limit` characters, saying how much was left out."""
+    text = safe_text(text)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}\n… ({len(text) - limit} more characters not shown)"
+
+
+def fmt_points(value: float) -> str:
+    """7 or 7.5 or 7.25: no trailing zeros, at most two decimals."""
+    if not math.isfinite(value):
+        return "0"
+    return f"{value:.2f}".rstrip("0").rstrip(".") or "0"
+
+
+def percent_value(score: float, max_score: float) -> float:
+    return 100.0 * score / max_score if max_score > 0 else 0.0
+
+
+def fmt_percent(score: float, max_score: float) -> str:
+    """Rounded percent that never reads 100% unless every point was earned."""
+    value = percent_value(score, max_score)
+    shown = math.floor(value) if score < max_score else round(value)
+    return f"{shown}%"
+
+
+def student_href(student_id: str) -> str:
+    """Relative link to a student's page; quoting every reserved character keeps an id such as
+    '//evil' or 'javascript:x' a plain path segment."""
+    return quote(student_id, safe="") + "/feedback.html"
+
+
+def function_label(test: TestOutcome) -> str:
+    return f"{test.function}() in {test.exercise}.py" if test.function else \
+        f"module checks of {test.exercise}.py"
+
+
+def exercise_order(tests: Iterable[TestOutcome]) -> tuple[str, ...]:
+    """The known exercises in handout order, then any others in the order they appear."""
+    seen = list(dict.fromkeys(t.exercise for t in tests))
+    return tuple([e for e in EXERCISES if e in seen] + [e for e in seen if e not in EXERCISES])
+
+
+def _dedupe(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(safe_text(i) for i in items if i.strip()))
+
+
+@dataclass(frozen=True)
+class RunFooter:
+    grader_version: str
+    seed: int
+    isolation: str
+    warnings: tuple[str, ...]
+
+
+def run_footer(run: GradeRun) -> RunFooter:
+    return RunFooter(safe_text(run.grader_version), run.seed, safe_text(run.isolation),
+                     tuple(safe_text(w) for w in run.warnings))
+
+
+@dataclass(frozen=True)
+class ExerciseScore:
+    name: str
+    score: str
+    max_score: str
+    percent: str
+    passed: int
+    total: int
+
+    @property
+    def complete(self) -> bool:
+        return self.passed == self.total
+
+
+def exercise_scores(tests: Sequence[TestOutcome]) -> tuple[ExerciseScore, ...]:
+    rows = []
+    for name in exercise_order(tests):
+        mine = [t for t in tests if t.exercise == name]
+        score, top = sum(t.score for t in mine), sum(t.max_score for t in mine)
+        rows.append(ExerciseScore(name, fmt_points(score), fmt_points(top), fmt_percent(score, top),
+                                  sum(t.outcome == "passed" for t in mine), len(mine)))
+    return tuple(rows)
+
+
+@dataclass(frozen=True)
+class TestView:
+    """One test as the student sees it; message is empty when it must not be shown."""
+
+    title: str
+    function: str
+    outcome: str
+    icon: str
+    word: str
+    points: str
+    hidden: bool
+    message: str
+    misconception: str
+
+
+def test_view(test: TestOutcome, show_message: bool) -> TestView:
+    icon, word = _OUTCOME_WORDS.get(test.outcome, ("✗", test.outcome))
+    message = clip(test.message) if show_message and test.outcome != "passed" else ""
+    return TestView(safe_text(test.name), function_label(test), test.outcome, icon, word,
+                    f"{fmt_points(test.score)} / {fmt_points(test.max_score)}",
+                    test.visibility == "hidden", message, safe_text(test.misconception))
+
+
+@dataclass(frozen=True)
+class HiddenFailure:
+    """What a student may learn about a failing hidden test under reveal=none."""
+
+    function: str
+    misconception: str
+    hints: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ExerciseSection:
+    name: str
+    score: ExerciseScore
+    visible: tuple[TestView, ...]
+    hidden_total: int
+    hidden_passed: int
+    hidden_listed: tuple[TestView, ...]
+    """Hidden tests one by one: empty under reveal=none."""
+    hidden_failures: tuple[HiddenFailure, ...]
+    """Under reveal=none only: failing hidden tests, by function, with no message or title."""
+
+    @property
+    def hidden_not_passed(self) -> int:
+        return self.hidden_total - self.hidden_passed
+
+
+def _hidden_failures(hidden: Sequence[TestOutcome]) -> tuple[HiddenFailure, ...]:
+    groups: dict[str, list[TestOutcome]] = {}
+    for t in hidden:
+        if t.outcome != "passed":
+            groups.setdefault(function_label(t), []).append(t)
+    return tuple(HiddenFailure(label, " ".join(_dedupe(t.misconception for t in ts)),
+                               _dedupe(h for t in ts for h in t.hints))
+                 for label, ts in groups.items())
+
+
+def exercise_sections(tests: Sequence[TestOutcome], reveal: Reveal) -> tuple[ExerciseSection, ...]:
+    scores = {s.name: s for s in exercise_scores(tests)}
+    sections = []
+    for name in exercise_order(tests):
+        mine = [t for t in tests if t.exercise == name]
+        hidden = [t for t in mine if t.visibility == "hidden"]
+        sections.append(ExerciseSection(
+            name, scores[name],
+            tuple(test_view(t, True) for t in mine if t.visibility != "hidden"),
+            len(hidden), sum(t.outcome == "passed" for t in hidden),
+            tuple(test_view(t, reveal == "all") for t in hidden) if reveal != "none" else (),
+            _hidden_failures(hidden) if reveal == "none" else ()))
+    return tuple(sections)
+
+
+@dataclass(frozen=True)
+class FixItem:
+    """One failing function in "What to fix first"."""
+
+    function: str
+    sentence: str
+    hints: tuple[str, ...]
+    failed: int
+    points_lost: str
+
+
+def _generic_sentence(tests: Sequence[TestOutcome], shown: bool) -> str:
+    """Used when no known pitfall was recognised: say what kind of failure it was."""
+    outcomes = {t.outcome for t in tests}
+    where = ("the message under the test below says what happened" if shown else
+             "only hidden tests caught it, so check the function against the lesson's formula, "
+             "including very large, very negative and zero inputs")
+    if "timeout" in outcomes:
+        return ("It ran out of time: look for a loop that never ends, or one that works through "
+                f"the array one element at a time; {where}.")
+    if "error" in outcomes:
+        return f"It raised an error or stopped before returning a value; {where}."
+    return f"It returned values that differ from the reference; {where}."
+
+
+def fix_items(tests: Sequence[TestOutcome], reveal: Reveal) -> tuple[FixItem, ...]:
+    groups: dict[str, list[TestOutcome]] = {}
+    for t in tests:
+        if t.outcome != "passed":
+            groups.setdefault(function_label(t), []).append(t)
+    items = []
+    for label, failing in groups.items():
+        shown = any(t.visibility != "hidden" or reveal == "all" for t in failing)
+        sentence = " ".join(_dedupe(t.misconception for t in failing))
+        items.append(FixItem(label, sentence or _generic_sentence(failing, shown),
+                             _dedupe(h for t in failing for h in t.hints), len(failing),
+                             fmt_points(sum(t.max_score - t.score for t in failing))))
+    return tuple(items)
+
+
+@dataclass(frozen=True)
+class PlotView:
+    title: str
+    chart: Markup | None
+    """None when the student's function gave nothing to plot; note then says why."""
+    caption: str
+    note: str
+
+
+def plot_view(curve: Curve, uid: str) -> PlotView:
+    title = f"{curve.function}() in {curve.exercise}.py"
+    if curve.student is None:
+        note = curve.note or "Your function did not return numbers that could be plotted."
+        return PlotView(safe_text(title), None, "", clip(note, 1000))
+    draw = {"line": svg.line_plot, "bars": svg.bar_plot, "entropy": svg.entropy_plot}[curve.kind]
+    return PlotView(safe_text(title), draw(curve, uid=uid), describe_differences(curve),
+                    clip(curve.note, 1000))
+
+
+@dataclass(frozen=True)
+class Advisory:
+    where: str
+    text: str
+
+
+def advisories(tests: Sequence[TestOutcome], reveal: Reveal) -> tuple[Advisory, ...]:
+    """Notes that cost no points; a hidden test is named only when its title may be shown."""
+    found: dict[tuple[str, str], Advisory] = {}
+    for t in tests:
+        where = function_label(t)
+        if t.visibility != "hidden" or reveal != "none":
+            where += f" — {safe_text(t.name)}"
+        for text in t.advisories:
+            found.setdefault((where, text), Advisory(where, clip(text, 1000)))
+    return tuple(found.values())
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    icon: str
+    text: str
+
+
+def verdict(result: SubmissionResult) -> Verdict:
+    """The headline; it may say everything passed only when every test, hidden ones too, did."""
+    total = len(result.tests)
+    passed = sum(t.outcome == "passed" for t in result.tests)
+    if result.status == "error":
+        return Verdict(False, "✗", "This submission could not be graded.")
+    if total == 0:
+        return Verdict(False, "✗", "No tests ran for this submission.")
+    if passed == total:
+        return Verdict(True, "✓", f"All {total} tests passed, hidden tests included.")
+    return Verdict(False, "✗", f"{passed} of {total} tests passed; {total - passed} did not "
+                   "(hidden tests included).")
+
+
+@dataclass(frozen=True)
+class FeedbackPage:
+    student_id: str
+    is_error: bool
+    error: str
+    problems: tuple[str, ...]
+    score: str
+    max_score: str
+    percent: str
+    verdict: Verdict
+    exercises: tuple[ExerciseScore, ...]
+    fixes: tuple[FixItem, ...]
+    plots: tuple[PlotView, ...]
+    sections: tuple[ExerciseSection, ...]
+    advisories: tuple[Advisory, ...]
+    reveal: Reveal
+    footer: RunFooter
+
+
+def feedback_page(run: GradeRun, result: SubmissionResult, reveal: Reveal) -> FeedbackPage:
+    if reveal not in REVEALS:
+        raise ValueError(f"reveal must be one of {', '.join(REVEALS)}, not {reveal!r}")
+    tests = result.tests
+    error = clip(result.error or "The grader could not read this submission.") \
+        if result.status == "error" else ""
+    return FeedbackPage(
+        student_id=safe_text(result.id), is_error=result.status == "error", error=error,
+        problems=tuple(clip(p, 1000) for p in result.problems),
+        score=fmt_points(result.score), max_score=fmt_points(result.max_score),
+        percent=fmt_percent(result.score, result.max_score), verdict=verdict(result),
+        exercises=exercise_scores(tests), fixes=fix_items(tests, reveal),
+        plots=tuple(plot_view(c, f"plot{i}") for i, c in enumerate(result.curves)),
+        sections=exercise_sections(tests, reveal), advisories=advisories(tests, reveal),
+        reveal=reveal, footer=run_footer(run))

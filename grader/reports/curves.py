@@ -1,0 +1,87 @@
+"""Reading a Curve: where a student's values part from the reference, in numbers and in words.
+
+The plots shade these places and the page states them in a sentence, so a reader who cannot see
+the picture (or its colours) learns the same thing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from grader.records import Curve
+
+ATOL, RTOL = 1e-8, 1e-5
+"""Same closeness rule as numpy.allclose, so a shaded band means the values really differ."""
+LIMIT = 1e12
+"""Values beyond this size are drawn as off the chart: arithmetic on 1e308 overflows the axes."""
+
+
+def plottable(value: float) -> bool:
+    return math.isfinite(value) and abs(value) <= LIMIT
+
+
+def fmt_number(value: float) -> str:
+    """A short human form of a number, with a true minus sign."""
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "−inf"
+    text = "0" if value == 0 else f"{value:.4g}"
+    return text.replace("-", "−")
+
+
+def values_differ(reference: float, student: float) -> bool:
+    """True when a student value is not close to the reference (numpy.allclose's rule)."""
+    if math.isnan(reference) or math.isnan(student):
+        return not (math.isnan(reference) and math.isnan(student))
+    if math.isinf(reference) or math.isinf(student):
+        return reference != student
+    return abs(student - reference) > ATOL + RTOL * abs(reference)
+
+
+def sample_points(curve: Curve, log_x: bool) -> list[tuple[float, float, float]]:
+    """(x, reference, student) sorted by x, dropping x values the axis cannot show."""
+    student = curve.student if curve.student is not None else (math.nan,) * len(curve.x)
+    rows = [(float(x), float(r), float(s)) for x, r, s in zip(curve.x, curve.reference, student)]
+    keep = [p for p in rows if plottable(p[0]) and (p[0] > 0 or not log_x)]
+    return sorted(keep, key=lambda p: p[0])
+
+
+def runs(flags: Sequence[bool]) -> list[tuple[int, int]]:
+    """Index ranges [i, j] of consecutive True flags."""
+    runs: list[tuple[int, int]] = []
+    for i, flag in enumerate(flags):
+        if flag and runs and runs[-1][1] == i - 1:
+            runs[-1] = (runs[-1][0], i)
+        elif flag:
+            runs.append((i, i))
+    return runs
+
+
+def differing_ranges(curve: Curve) -> list[tuple[float, float]]:
+    """The x ranges (first and last sample) where the student's values differ from the reference."""
+    if curve.student is None:
+        return []
+    pts = sample_points(curve, log_x=False)
+    return [(pts[i][0], pts[j][0]) for i, j in runs([values_differ(r, s) for _, r, s in pts])]
+
+
+def describe_differences(curve: Curve) -> str:
+    """One sentence a reader without the picture can use: where the two curves part."""
+    if curve.student is None:
+        return ""
+    name = {"line": "z", "bars": "class", "entropy": "scale"}[curve.kind]
+    ranges = differing_ranges(curve)
+    if not ranges:
+        return f"Your values match the reference at every one of the {len(curve.x)} sampled points."
+    between = "for classes {} to {}" if curve.kind == "bars" else f"for {name} from {{}} to {{}}"
+    spans = [f"at {name} {fmt_number(a)}" if a == b
+             else between.format(fmt_number(a), fmt_number(b)) for a, b in ranges[:6]]
+    if len(ranges) > 6:
+        spans.append(f"in {len(ranges) - 6} more places")
+    listed = spans[0] if len(spans) == 1 else ", ".join(spans[:-1]) + " and " + spans[-1]
+    bad = sum(1 for s in curve.student if not math.isfinite(s))
+    extra = {0: "", 1: " One of your values is nan or inf."}.get(
+        bad, f" {bad} of your values are nan or inf.")
+    return f"Your values differ from the reference {listed}.{extra}"
