@@ -23,7 +23,7 @@ HOSTILE: dict[str, dict[str, str]] = {
         "import numpy.testing, builtins\n"
         "numpy.testing.assert_allclose = lambda *a, **k: None\n"
         "np.allclose = lambda *a, **k: True\nnp.array_equal = lambda *a, **k: True\n"
-        "builtins.isinstance = lambda *a: True\n"
+        "builtins.abs = lambda x: 0\n"
         "def relu(z):\n    return np.zeros_like(z) - 1"))},
     "liar": {"activations.py": CORRECT_ACTIVATIONS.replace("def relu(z):\n    return np.maximum(0, z)", (
         "class Liar:\n    def __eq__(self, other): return True\n    __array_priority__ = 1000\n"
@@ -91,8 +91,11 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         write_submission(subs / name, files, **snoop_fmt)
     alone_subs = base / "alone"
     write_submission(alone_subs / "alice", {"activations.py": CORRECT_ACTIVATIONS})
-    return {"class": run_grade(subs, out), "alone": run_grade(alone_subs, base / "out-alone"),
-            "out": out}
+    began = now_ticks()
+    in_class = run_grade(subs, out)
+    ended = now_ticks()
+    return {"class": in_class, "alone": run_grade(alone_subs, base / "out-alone"), "out": out,
+            "window": (began, ended)}
 
 
 def by_id(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -156,7 +159,22 @@ def test_isolation_level_is_recorded(graded: dict[str, Any]) -> None:
         assert "rlimits" in isolation
 
 
+def now_ticks() -> int:
+    """Now, in clock ticks since boot (the unit of a process's start time)."""
+    uptime = float(Path("/proc/uptime").read_text().split()[0])
+    return int(uptime * os.sysconf("SC_CLK_TCK"))
+
+
+def boot_ticks(pid: str) -> int:
+    """When a process started, in clock ticks since boot (field 22 of /proc/PID/stat)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat.rsplit(")", 1)[1].split()[19])
+
+
 def test_no_sandbox_process_survives(graded: dict[str, Any]) -> None:
+    # Only processes started while this module's class was graded count: another grading run on
+    # the same machine (a benchmark, say) has sandbox processes of its own.
+    began, ended = graded["window"]
     survivors = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -164,10 +182,11 @@ def test_no_sandbox_process_survives(graded: dict[str, Any]) -> None:
         try:
             uid_line = next(line for line in (entry / "status").read_text().splitlines()
                             if line.startswith("Uid:"))
-        except (OSError, StopIteration):
+            started = boot_ticks(entry.name)
+        except (OSError, StopIteration, IndexError, ValueError):
             continue
         # Sandbox uids are 100000 + (judge pid mod 50000): see grader.sandbox.client.
-        if 100_000 <= int(uid_line.split()[1]) < 150_000:
+        if 100_000 <= int(uid_line.split()[1]) < 150_000 and began <= started <= ended:
             survivors.append(int(entry.name))
     assert survivors == []
 

@@ -96,7 +96,11 @@ def run(fd: int, sources: dict[str, str], plan: isolation.Plan) -> None:
             return
         if header.get("op") != "call":
             return
-        reply, reply_blobs = _call(header, blobs, out, finder)
+        try:
+            reply, reply_blobs = _call(header, blobs, out, finder)
+        except BaseException as exc:  # noqa: BLE001 - e.g. the student replaced a builtin we use
+            reply, reply_blobs = _fail("exception", "your code broke Python itself while the "
+                                       f"result was sent back ({type(exc).__name__})"), []
         protocol.send_frame(chan, reply, reply_blobs)
 
 

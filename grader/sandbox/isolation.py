@@ -21,6 +21,7 @@ except ImportError:  # Windows has no rlimits
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
+MS_RDONLY = 1
 MS_REC = 1 << 14
 MS_PRIVATE = 1 << 18
 PR_SET_PDEATHSIG = 1
@@ -106,8 +107,10 @@ def _namespaces(libc: ctypes.CDLL, plan: Plan) -> list[str]:
     if libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
         return steps
     opts = f"size=64m,nr_inodes=4096,mode=700,uid={uid},gid={gid}".encode()
+    # Empty and read-only, except the cover that holds the child's scratch folder.
     hidden = all(
-        libc.mount(b"tmpfs", path.encode(), b"tmpfs", 0, opts) == 0
+        libc.mount(b"tmpfs", path.encode(), b"tmpfs",
+                   0 if plan.scratch.startswith(path.rstrip("/") + "/") else MS_RDONLY, opts) == 0
         for path in plan.hide
         if os.path.isdir(path)
     )

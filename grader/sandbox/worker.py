@@ -24,12 +24,14 @@ from typing import Any  # noqa: E402
 import numpy  # noqa: E402,F401  (imported once here so every child starts warm)
 
 # Modules a student may reasonably import, loaded before the child loses access to the files
-# of the Python installation (it runs as another uid that may not read them).
+# of the Python installation (it runs as another uid, which may not read them: a Python under
+# /root, for example). Anything else a student imports may fail with ModuleNotFoundError.
 WARM_MODULES = (
     "math", "cmath", "random", "statistics", "functools", "itertools", "collections",
     "collections.abc", "typing", "dataclasses", "decimal", "fractions", "operator", "copy",
     "time", "re", "numbers", "enum", "string", "textwrap", "json", "heapq", "bisect",
     "numpy.random", "numpy.linalg", "numpy.fft", "numpy.polynomial", "numpy.ma",
+    "numpy.testing", "unittest", "warnings", "inspect", "glob", "pathlib", "io", "struct",
     "socket", "encodings.idna", "threading", "subprocess", "ctypes", "atexit", "signal",
 )
 for _name in WARM_MODULES:
