@@ -17,6 +17,7 @@ from grader.engine import GradeOptions, grade_submissions
 from grader.errors import ExitCode, UsageError
 from grader.outputs import OutputOptions, write_all
 from grader.records import EXERCISES, GradeRun
+from grader.reports import gradebook
 
 EXAMPLES = """
 \b
@@ -96,6 +97,8 @@ def run_command(submissions_path: Path, out_dir: Path, jobs: int, exercises: tup
 
     def work() -> GradeRun:
         _check_paths(submissions_path, out_dir)
+        if roster is not None:
+            gradebook.load_roster(roster)  # a broken roster is reported before grading starts
         options = GradeOptions(
             jobs=jobs, exercises=exercises or EXERCISES, seed=seed, timeout=timeout,
             memory_bytes=parse_memory(memory), plots=not no_plots,

@@ -32,15 +32,15 @@ class OutputOptions:
 
 
 def write_all(run: GradeRun, out_dir: Path, options: OutputOptions) -> list[Path]:
-    """Write every output of a run; return the paths written."""
+    """Write every output of a run; return the paths written.
+
+    results.json goes last: a run killed midway leaves the previous results.json (or none), never
+    one that points at pages not yet written.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = [results_json.write_results_json(run, out_dir, include_timings=options.include_timings)]
-    roster = gradebook.load_roster(options.roster) if options.roster else None
-    written.append(gradebook.write_grades_csv(run, out_dir, exercises=EXERCISES, roster=roster))
-    if options.layout != "plain":
-        written.append(gradebook.write_grades_csv(run, out_dir, exercises=EXERCISES, roster=roster,
-                                                  layout=options.layout))
+    _remove_stale_temporaries(out_dir)
     env = html.make_environment()
+    written = []
     for result in run.submissions:
         page = safe_child(out_dir, result.id, "feedback.html")
         page.parent.mkdir(exist_ok=True)
@@ -49,9 +49,24 @@ def write_all(run: GradeRun, out_dir: Path, options: OutputOptions) -> list[Path
     index = out_dir / "index.html"
     write_text_atomic(index, html.render_index(env, run))
     written.append(index)
+    roster = gradebook.load_roster(options.roster) if options.roster else None
+    written.append(gradebook.write_grades_csv(run, out_dir, exercises=EXERCISES, roster=roster))
+    if options.layout != "plain":
+        written.append(gradebook.write_grades_csv(run, out_dir, exercises=EXERCISES, roster=roster,
+                                                  layout=options.layout))
     if options.junit is not None:
         written.append(junit.write_junit(run, options.junit))
+    written.append(results_json.write_results_json(run, out_dir,
+                                                   include_timings=options.include_timings))
     if options.step_summary is not None:
         with options.step_summary.open("a", encoding="utf-8") as summary:
             summary.write(junit.github_summary_markdown(run) + "\n")
     return written
+
+
+def _remove_stale_temporaries(out_dir: Path) -> None:
+    """Drop the temporary files of an earlier run that was killed while writing."""
+    for pattern in (".*.tmp", "*/.*.tmp"):
+        for stale in out_dir.glob(pattern):
+            if stale.is_file() and not stale.is_symlink():
+                stale.unlink()
