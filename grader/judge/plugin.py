@@ -163,10 +163,27 @@ def _static_metadata(item: pytest.Item) -> dict[str, Any]:
     }
 
 
+#: Exceptions whose text identifies a misconception: (fragment of the message, pitfall id).
+EXCEPTION_PITFALLS = (
+    ("truth value of an array", "if_on_array"),
+    ("arrays can be converted to Python scalars", "math_exp_on_array"),
+)
+
+
+def _exception_pitfall(error: StudentError) -> str | None:
+    if error.kind == "not_implemented":
+        return "not_implemented"
+    if error.kind == "exception":
+        for fragment, pitfall in EXCEPTION_PITFALLS:
+            if fragment in error.message:
+                return pitfall
+    return None
+
+
 def _failure_metadata(exc: BaseException) -> dict[str, Any]:
     """Outcome kind, student-facing message and detected pitfall for a failed test."""
     if isinstance(exc, StudentError):
-        pitfall = "not_implemented" if exc.kind == "not_implemented" else None
+        pitfall = _exception_pitfall(exc)
         return {"kind": exc.outcome, "error_kind": exc.kind, "message": exc.message,
                 "detected_pitfall": pitfall}
     if isinstance(exc, AssertionError):

@@ -1,0 +1,57 @@
+"""Every pitfall of the lesson, graded through the real engine: each mistaken submission loses
+points exactly on the function it breaks and is told the misconception with its hint."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from grader.engine import GradeOptions, grade_submissions
+from grader.judge import hints
+from grader.records import GradeRun, SubmissionResult
+from grader.submissions import discover
+from tests.mistakes.cases import CASES, CORRECT, MISTAKES_DIR
+
+CORE = ("activations", "leaky_relu", "softmax_debug", "scaling")
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, SubmissionResult]:
+    """The correct submission and every mistake, graded as one class."""
+    base = tmp_path_factory.mktemp("mistakes")
+    for name in [CORRECT, *CASES]:
+        shutil.copytree(MISTAKES_DIR / name, base / name)
+    found = discover(base, tmp_path_factory.mktemp("unpack"))
+    run: GradeRun = grade_submissions(found, GradeOptions(jobs=2, exercises=CORE, plots=False))
+    return {s.id: s for s in run.submissions}
+
+
+def test_correct_submission_scores_full_marks(graded: dict[str, SubmissionResult]) -> None:
+    correct = graded[CORRECT]
+    failing = [(t.id, t.message) for t in correct.tests if t.outcome != "passed"]
+    assert failing == []
+    assert correct.score == correct.max_score == 40.0
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_mistake_loses_points_only_where_it_is(graded: dict[str, SubmissionResult], name: str) -> None:
+    case = CASES[name]
+    result = graded[name]
+    in_module = [t for t in result.tests if t.exercise == case.module]
+    lost = {t.function for t in in_module if t.outcome != "passed"}
+    assert lost == set(case.broken_functions), [(t.id, t.message) for t in in_module if t.outcome != "passed"]
+    pitfalls = {t.pitfall for t in in_module if t.outcome != "passed"}
+    assert case.pitfall in pitfalls
+    reported = next(t for t in in_module if t.pitfall == case.pitfall)
+    expected = hints.lookup(case.pitfall)
+    assert expected is not None
+    assert reported.misconception == expected.misconception
+    assert reported.hints == (expected.hint,)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_mistake_messages_name_the_function(graded: dict[str, SubmissionResult], name: str) -> None:
+    failing = [t for t in graded[name].tests if t.outcome == "failed"]
+    assert all(t.message for t in failing)
