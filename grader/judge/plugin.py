@@ -121,6 +121,24 @@ class JudgePlugin:
         self.calls.clear()
         yield
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_makereport(self, item: pytest.Item,
+                                  call: pytest.CallInfo[None]) -> pytest.TestReport | None:
+        """A failure's report with a one-line longrepr.
+
+        pytest's own traceback formatting parses the test's source for every failure, which
+        cost most of a judge's time on a class with many mistakes; the student-facing message
+        comes from the metadata anyway.
+        """
+        excinfo = call.excinfo
+        if excinfo is None or isinstance(excinfo.value, pytest.skip.Exception):
+            return None
+        text = f"{type(excinfo.value).__name__}: {str(excinfo.value)[:500]}"
+        return pytest.TestReport(
+            item.nodeid, item.location, {x: 1 for x in item.keywords}, "failed", text,
+            call.when, [], call.duration, call.start, call.stop,  # type: ignore[arg-type]
+            user_properties=item.user_properties)
+
     def pytest_json_runtest_metadata(self, item: pytest.Item, call: pytest.CallInfo[None]) -> dict[str, Any]:
         if call.when == "setup":
             return _static_metadata(item)

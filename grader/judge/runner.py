@@ -22,7 +22,8 @@ def pytest_args(manifest: Manifest) -> list[str]:
     return [
         "-c", str(JUDGE_INI), "--rootdir", manifest.rootdir, "--noconftest",
         "-p", "no:cacheprovider", "-p", "no:stepwise", "-p", "pytest_jsonreport.plugin",
-        "-q", "--no-header", "--tb=short", "-W", "ignore",
+        "-p", "no:logging", "-p", "no:warnings", "-p", "no:faulthandler",
+        "-q", "--no-header", "--tb=no", "-rN",
         # --json-report-omit takes several values: the option after it ends the list.
         "--json-report-omit", "collectors", "log", "traceback", "streams", "warnings", "keywords",
         "--json-report", f"--json-report-file={manifest.report}",

@@ -1,0 +1,127 @@
+"""Pytest plugin for running an exercise's public checks on a student's own machine.
+
+Each exercise folder's conftest.py loads it with `pytest_plugins = ["grader.judge.local"]`. It
+gives the tests the same fixtures the grading engine does, minus the sandbox:
+
+- `student`: the student's module for the test's exercise, imported from the file next to the
+  test file (e.g. activations.py beside test_activations_public.py), once per pytest session;
+- `rng`: a NumPy Generator seeded per test, reproducible from run to run.
+
+When a test fails on a known misconception, the failure report gains a section with the
+misconception and the lesson's hint.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import traceback
+import zlib
+from collections.abc import Generator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pytest
+
+from grader.judge.checks import diagnose_error
+from grader.judge.errors import PitfallDetected, StudentError
+from grader.judge.hints import lookup
+
+#: Base seed of the `rng` fixture; set GRADE_SEED to reproduce a run from the grader's report.
+SEED_VARIABLE = "GRADE_SEED"
+
+_MODULES = pytest.StashKey[dict[Path, ModuleType | str]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "grade(exercise, visibility, function, points, pitfall): grading metadata of a test",
+    )
+    config.stash[_MODULES] = {}
+
+
+def grade_marker(item: pytest.Item) -> dict[str, Any]:
+    """The test's `grade` metadata: all grade markers merged, the closest one winning."""
+    merged: dict[str, Any] = {}
+    for mark in item.iter_markers("grade"):
+        for key, value in mark.kwargs.items():
+            merged.setdefault(key, value)
+    return merged
+
+
+def _load(path: Path, exercise: str) -> ModuleType | str:
+    """The module at `path`, or the message explaining why it cannot be used."""
+    if not path.is_file():
+        return (
+            f"{path.name} was not found in {path.parent}. The public checks import your "
+            f"solution from {path.name} next to the test file; keep that file name."
+        )
+    spec = importlib.util.spec_from_file_location(exercise, path)
+    if spec is None or spec.loader is None:
+        return f"{path.name} cannot be loaded as a Python module."
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[exercise] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # noqa: BLE001 - any failure at import time is reported the same way
+        del sys.modules[exercise]
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        return (
+            f"{path.name} could not be imported, so none of its functions can be checked.\n"
+            f"{detail}\nFix this first (run `python {path.name}` to see the full traceback)."
+        )
+    return module
+
+
+@pytest.fixture
+def student(request: pytest.FixtureRequest) -> ModuleType:
+    """The student's module for this test's exercise."""
+    exercise = grade_marker(request.node).get("exercise")
+    if not isinstance(exercise, str):
+        raise pytest.UsageError(f"{request.node.nodeid} has no grade(exercise=...) marker")
+    path = Path(request.node.path).parent / f"{exercise}.py"
+    cache = request.config.stash[_MODULES]
+    if path not in cache:
+        cache[path] = _load(path, exercise)
+    loaded = cache[path]
+    if isinstance(loaded, str):
+        pytest.fail(loaded, pytrace=False)
+    return loaded
+
+
+@pytest.fixture
+def rng(request: pytest.FixtureRequest) -> np.random.Generator:
+    """A Generator seeded from GRADE_SEED (default 0) and the test's id."""
+    seed = int(os.environ.get(SEED_VARIABLE, "0"))
+    return np.random.default_rng([seed, zlib.crc32(request.node.nodeid.encode())])
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, Any, None]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    if call.when != "call" or call.excinfo is None or not report.failed:
+        return
+    pitfall = _pitfall_of(call.excinfo.value, grade_marker(item).get("function"))
+    entry = lookup(pitfall) if pitfall else None
+    if entry is not None:
+        report.sections.append(
+            ("What went wrong", f"{entry.misconception}\nHint: {entry.hint}")
+        )
+
+
+def _pitfall_of(exc: BaseException, function: object) -> str | None:
+    if isinstance(exc, PitfallDetected):
+        return exc.pitfall
+    name = function if isinstance(function, str) else None
+    if isinstance(exc, StudentError):
+        return diagnose_error(exc.message, name, exc.kind)
+    if isinstance(exc, NotImplementedError):
+        return "not_implemented"
+    return diagnose_error(f"{type(exc).__name__}: {exc}", name)
