@@ -146,9 +146,11 @@ def _safe_check(detector: Detector, got: FloatArray, expected: FloatArray, inp: 
 
 
 def _fmt(values: NDArray[np.generic]) -> str:
-    return np.array2string(
+    # One line per array: messages are indented blocks, and a wrapped row would lose its place.
+    text = np.array2string(
         values, separator=", ", threshold=_SHOW_FULL, edgeitems=3, max_line_width=10**6
     )
+    return text.replace("\n", "")
 
 
 def _fmt_value(value: float) -> str:
