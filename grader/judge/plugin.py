@@ -17,7 +17,7 @@ from typing import Any, Iterator
 import numpy as np
 import pytest
 
-from grader.judge import plots
+from grader.judge import checks, plots
 from grader.judge.errors import PitfallDetected, StudentError
 from grader.judge.manifest import Manifest
 from grader.paths import reference_dir
@@ -146,7 +146,7 @@ class JudgePlugin:
             return {}
         meta: dict[str, Any] = {"advisories": _advisories(self.calls)}
         if call.excinfo is not None:
-            meta.update(_failure_metadata(call.excinfo.value))
+            meta.update(_failure_metadata(call.excinfo.value, grade_marks(item).get("function")))
         return meta
 
     @pytest.hookimpl(tryfirst=True)
@@ -181,27 +181,10 @@ def _static_metadata(item: pytest.Item) -> dict[str, Any]:
     }
 
 
-#: Exceptions whose text identifies a misconception: (fragment of the message, pitfall id).
-EXCEPTION_PITFALLS = (
-    ("truth value of an array", "if_on_array"),
-    ("arrays can be converted to Python scalars", "math_exp_on_array"),
-)
-
-
-def _exception_pitfall(error: StudentError) -> str | None:
-    if error.kind == "not_implemented":
-        return "not_implemented"
-    if error.kind == "exception":
-        for fragment, pitfall in EXCEPTION_PITFALLS:
-            if fragment in error.message:
-                return pitfall
-    return None
-
-
-def _failure_metadata(exc: BaseException) -> dict[str, Any]:
+def _failure_metadata(exc: BaseException, function: str | None) -> dict[str, Any]:
     """Outcome kind, student-facing message and detected pitfall for a failed test."""
     if isinstance(exc, StudentError):
-        pitfall = _exception_pitfall(exc)
+        pitfall = checks.diagnose_error(exc.message, function, exc.kind)
         return {"kind": exc.outcome, "error_kind": exc.kind, "message": exc.message,
                 "detected_pitfall": pitfall}
     if isinstance(exc, AssertionError):
@@ -223,6 +206,9 @@ def _advisories(calls: list[CallResult]) -> list[str]:
     seen: list[str] = []
     for result in calls:
         for warning in result.warnings:
+            # Underflow to 0 is the right answer for e^-1000; NumPy itself ignores it by default.
+            if "underflow" in warning:
+                continue
             if warning not in seen:
                 seen.append(warning)
     return seen[:5]
