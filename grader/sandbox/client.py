@@ -163,6 +163,7 @@ class Session:
         # The first call into a module also runs its import, which gets a budget of its own.
         budget = limit if module in self.loaded else 2 * limit
         try:
+            chan.settimeout(budget)  # bounds the send too: a child that stops reading cannot stall us
             protocol.send_frame(chan, header, blobs)
             reply, reply_blobs = protocol.recv_frame(chan, deadline=time.monotonic() + budget)
         except TimeoutError:
