@@ -105,7 +105,7 @@ def run_command(submissions_path: Path, out_dir: Path, jobs: int, exercises: tup
             hide=(str(submissions_path.resolve()), str(out_dir.resolve())))
         return _grade(submissions_path, out_dir, options, quiet,
                       OutputOptions(reveal=reveal, roster=roster, layout=layout,
-                                    include_timings=not no_timings, junit=junit,
+                                    include_timings=not no_timings, junit=junit, jobs=jobs,
                                     step_summary=Path(summary) if summary else None))
     run = _guarded(work)
     if fail_under is not None:

@@ -5,6 +5,8 @@ Every file is written atomically and only inside the output folder.
 
 from __future__ import annotations
 
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +31,8 @@ class OutputOptions:
     """Also write JUnit XML here (one testcase per test)."""
     step_summary: Path | None = None
     """Append a Markdown summary here (GitHub Actions' $GITHUB_STEP_SUMMARY)."""
+    jobs: int = 1
+    """Processes that render feedback pages side by side."""
 
 
 def write_all(run: GradeRun, out_dir: Path, options: OutputOptions) -> list[Path]:
@@ -39,13 +43,8 @@ def write_all(run: GradeRun, out_dir: Path, options: OutputOptions) -> list[Path
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     _remove_stale_temporaries(out_dir)
+    written = _write_pages(run, out_dir, options)
     env = html.make_environment()
-    written = []
-    for result in run.submissions:
-        page = safe_child(out_dir, result.id, "feedback.html")
-        page.parent.mkdir(exist_ok=True)
-        write_text_atomic(page, html.render_feedback(env, run, result, reveal=options.reveal))
-        written.append(page)
     index = out_dir / "index.html"
     write_text_atomic(index, html.render_index(env, run))
     written.append(index)
@@ -62,6 +61,44 @@ def write_all(run: GradeRun, out_dir: Path, options: OutputOptions) -> list[Path
         with options.step_summary.open("a", encoding="utf-8") as summary:
             summary.write(junit.github_summary_markdown(run) + "\n")
     return written
+
+
+#: The run being rendered, inherited by forked render workers instead of being pickled to them.
+_RUN: GradeRun | None = None
+
+
+def _write_pages(run: GradeRun, out_dir: Path, options: OutputOptions) -> list[Path]:
+    """Every student's feedback page, rendered by `jobs` forked processes for a large class."""
+    global _RUN
+    count = len(run.submissions)
+    jobs = min(options.jobs, max(1, count // 25))
+    if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return _render_range(run, out_dir, options.reveal, 0, count)
+    _RUN = run
+    try:
+        step = -(-count // jobs)
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            parts = pool.map(_render_forked, [(out_dir, options.reveal, i, min(count, i + step))
+                                              for i in range(0, count, step)])
+            return [page for part in parts for page in part]
+    finally:
+        _RUN = None
+
+
+def _render_forked(task: tuple[Path, str, int, int]) -> list[Path]:
+    assert _RUN is not None
+    return _render_range(_RUN, *task)
+
+
+def _render_range(run: GradeRun, out_dir: Path, reveal: str, start: int, stop: int) -> list[Path]:
+    env = html.make_environment()
+    pages = []
+    for result in run.submissions[start:stop]:
+        page = safe_child(out_dir, result.id, "feedback.html")
+        page.parent.mkdir(exist_ok=True)
+        write_text_atomic(page, html.render_feedback(env, run, result, reveal=reveal))
+        pages.append(page)
+    return pages
 
 
 def _remove_stale_temporaries(out_dir: Path) -> None:

@@ -23,7 +23,8 @@ def pytest_args(manifest: Manifest) -> list[str]:
         "-c", str(JUDGE_INI), "--rootdir", manifest.rootdir, "--noconftest",
         "-p", "no:cacheprovider", "-p", "no:stepwise", "-p", "pytest_jsonreport.plugin",
         "-p", "no:logging", "-p", "no:warnings", "-p", "no:faulthandler",
-        "-q", "--no-header", "--tb=no", "-rN",
+        # -s: student output never reaches this process, so there is nothing to capture.
+        "-q", "-s", "--no-header", "--tb=no", "-rN",
         # --json-report-omit takes several values: the option after it ends the list.
         "--json-report-omit", "collectors", "log", "traceback", "streams", "warnings", "keywords",
         "--json-report", f"--json-report-file={manifest.report}",
