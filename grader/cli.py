@@ -146,7 +146,7 @@ def _check_paths(source: Path, out_dir: Path) -> None:
 def _grade(source: Path, out_dir: Path, options: GradeOptions, quiet: bool,
            output: OutputOptions) -> GradeRun:
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="grader-unpack-") as unpack:
+    with tempfile.TemporaryDirectory(prefix=f"grader-{os.getpid()}-unpack-") as unpack:
         found = submissions.discover(source, Path(unpack))
         progress = _Progress(len(found), quiet)
         run = grade_submissions(found, options, progress.done)

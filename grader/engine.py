@@ -57,7 +57,8 @@ def suite_files(exercises: tuple[str, ...]) -> tuple[str, ...]:
 def grade_submissions(submissions: list[Submission], options: GradeOptions,
                       on_done: Callable[[str], None] = lambda _id: None) -> GradeRun:
     """Grade every submission; call on_done(id) as each one finishes."""
-    workdir = Path(tempfile.mkdtemp(prefix="grader-"))
+    _remove_abandoned_workdirs()
+    workdir = Path(tempfile.mkdtemp(prefix=f"grader-{os.getpid()}-"))
     try:
         shards = _split(submissions, options)
         suites = suite_files(options.exercises)
@@ -68,6 +69,24 @@ def grade_submissions(submissions: list[Submission], options: GradeOptions,
         return results.build_run(submissions, reports, options.seed)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _remove_abandoned_workdirs() -> None:
+    """Delete work folders of earlier runs that were killed before they could clean up."""
+    for folder in Path(tempfile.gettempdir()).glob("grader-*-*"):
+        pid = folder.name.split("-")[1]
+        if pid.isdigit() and not _alive(int(pid)) and folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _split(submissions: list[Submission], options: GradeOptions) -> list[list[Submission]]:

@@ -162,12 +162,21 @@ def expect_numbers(got: object, expected: Sequence[float], *, inp: object, what:
                    diagnose: Sequence[Detector] = ()) -> FloatArray:
     """Check a short tuple (or list, or 1-D array) of numbers against `expected`."""
     __tracebackhide__ = True
-    problem = _number_problem(got, len(expected))
-    if problem is not None:
-        _raise(what, problem, inp, case, [f"expected: {tuple(expected)}"])
-    values = np.asarray([float(v) for v in np.asarray(got, dtype=object).ravel()])
+    values = as_numbers(got, len(expected), inp=inp, what=what, case=case,
+                        expected=tuple(expected))
     return expect_array(values, expected, inp=inp, what=what, rtol=rtol, atol=atol, case=case,
                         diagnose=diagnose)
+
+
+def as_numbers(got: object, length: int, *, inp: object, what: str, case: str = "",
+               expected: object = None) -> FloatArray:
+    """`got` as a float array when it is a tuple (or list, or 1-D array) of `length` numbers."""
+    __tracebackhide__ = True
+    problem = _number_problem(got, length)
+    if problem is not None:
+        details = [] if expected is None else [f"expected: {expected}"]
+        _raise(what, problem, inp, case, details)
+    return np.asarray([float(v) for v in np.asarray(got, dtype=object).ravel()])
 
 
 def expect_pair(got: object, *, what: str, inp: object, case: str = "") -> tuple[object, object]:
@@ -245,7 +254,9 @@ def _collapse_order(got: FloatArray, expected: FloatArray, inp: object) -> str |
 
 def _collapse_bias(got: FloatArray, expected: FloatArray, inp: object) -> str | None:
     b1, b2 = _named(inp, "b1"), _named(inp, "b2")
-    if b1.shape == b2.shape and _same(got, b1 + b2):
+    # b1 + b2 only fits when the hidden and output sizes agree (or one of them is 1).
+    fits = b1.shape == b2.shape or 1 in (b1.size, b2.size)
+    if fits and _same(got, b1 + b2):
         return ("c equals b1 + b2: b1 was added without passing through the second layer. "
                 "The first layer's output W1 x + b1 is multiplied by W2 as a whole, so b1 "
                 "arrives as W2 @ b1.")

@@ -13,6 +13,7 @@ import pytest
 
 from grader.judge.manifest import Manifest
 from grader.judge.plugin import JudgePlugin
+from grader.sandbox import isolation
 
 JUDGE_INI = Path(__file__).with_name("judge.ini")
 
@@ -34,6 +35,7 @@ def pytest_args(manifest: Manifest) -> list[str]:
 
 def main(argv: list[str]) -> int:
     """Run the shard described by the manifest at argv[0]; return pytest's exit code."""
+    isolation.die_with_parent()
     manifest = Manifest.load(Path(argv[0]))
     plugin = JudgePlugin(manifest)
     code = pytest.main(pytest_args(manifest), plugins=[plugin])

@@ -47,6 +47,7 @@ PR_SET_CHILD_SUBREAPER = 36
 
 def main(control_fd: int) -> None:
     """Serve spawn/kill/reap requests on the control socket until it closes."""
+    isolation.die_with_parent()
     control = socket.socket(fileno=control_fd)
     _become_subreaper()
     live: dict[int, object] = {}

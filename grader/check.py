@@ -1,0 +1,146 @@
+"""`grade check`: a student grades their own work on their own machine with the visible tests.
+
+It runs the same engine as the instructor's `grade`, so a visible test passes or fails here exactly
+as it does when grading; the hidden tests are left out of what the student sees.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from grader import single, submissions
+from grader.atomic import write_text_atomic
+from grader.engine import GradeOptions, grade_submissions
+from grader.errors import UsageError
+from grader.records import EXERCISES, GradeRun, SubmissionResult, TestOutcome
+from grader.reports import html
+
+FEEDBACK_DIR = "feedback"
+FEEDBACK_PAGE = "feedback.html"
+
+
+@dataclass(frozen=True)
+class FunctionSummary:
+    """How one function of the student's fared on the visible tests."""
+
+    exercise: str
+    """Exercise module, e.g. 'activations'."""
+    function: str
+    """Function name, or the exercise name for module-level checks."""
+    passed: int
+    """Visible tests passed."""
+    total: int
+    """Visible tests run."""
+    failures: tuple[TestOutcome, ...]
+    """The failed tests, in suite order."""
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """What `grade check` found: the result, the page it wrote and the per-function summary."""
+
+    result: SubmissionResult
+    """The student's result, visible tests only."""
+    page: Path
+    """The feedback page written."""
+    functions: tuple[FunctionSummary, ...]
+    """One entry per function tested, in suite order."""
+    warnings: tuple[str, ...]
+    """Run-level warnings (weaker isolation than on the grading server, ...)."""
+
+
+def unsupported_reason() -> str | None:
+    """Why the engine cannot run on this machine, or None when it can.
+
+    The sandbox forks a warm worker and passes sockets between processes, which Windows does not
+    offer; failing here gives the student a way forward instead of a traceback.
+    """
+    if sys.platform == "win32":
+        return ("grade check needs macOS or Linux (on Windows, use WSL: "
+                "https://learn.microsoft.com/windows/wsl/install). Meanwhile, run `pytest` inside "
+                "each exercise folder: it runs the same visible tests without the sandbox.")
+    return None
+
+
+def present_exercises(modules: dict[str, str], wanted: tuple[str, ...]) -> tuple[str, ...]:
+    """The wanted exercises the student has a module for (all wanted ones when none is found).
+
+    A student who has only started the first exercise should not see a wall of failures about
+    files they have not opened yet.
+    """
+    present = tuple(e for e in wanted if e in modules)
+    return present or wanted
+
+
+def check_options(exercises: tuple[str, ...], timeout: float, hide: tuple[str, ...]) -> GradeOptions:
+    """Engine options for one student's check: one judge, visible tests only where supported."""
+    options = GradeOptions(jobs=1, exercises=exercises, timeout=timeout, hide=hide)
+    names = {f.name for f in dataclasses.fields(GradeOptions)}
+    if "visible_only" in names:
+        # Skips the hidden suites in the judge itself once the engine offers it.
+        extra: dict[str, Any] = {"visible_only": True}
+        options = dataclasses.replace(options, **extra)
+    return options
+
+
+def visible_only(run: GradeRun) -> GradeRun:
+    """The run with hidden tests removed and every score recomputed from the visible ones."""
+    kept = []
+    for result in run.submissions:
+        tests = tuple(t for t in result.tests if t.visibility == "visible")
+        kept.append(dataclasses.replace(
+            result, tests=tests,
+            score=round(sum(t.score for t in tests), 6),
+            max_score=round(sum(t.max_score for t in tests), 6)))
+    return dataclasses.replace(run, submissions=tuple(kept))
+
+
+def summarize(result: SubmissionResult) -> tuple[FunctionSummary, ...]:
+    """Group a result's tests by function, keeping the suite's order."""
+    groups: dict[tuple[str, str], list[TestOutcome]] = {}
+    for test in result.tests:
+        groups.setdefault((test.exercise, test.function or test.exercise), []).append(test)
+    return tuple(
+        FunctionSummary(exercise=exercise, function=function,
+                        passed=sum(t.outcome == "passed" for t in tests), total=len(tests),
+                        failures=tuple(t for t in tests if t.outcome != "passed"))
+        for (exercise, function), tests in groups.items())
+
+
+def run_check(folder: Path, out_dir: Path | None = None, *,
+              exercises: tuple[str, ...] = EXERCISES, timeout: float = 2.0,
+              on_done: Callable[[str], None] = lambda _id: None) -> CheckReport:
+    """Grade the work in folder with the visible tests; write the feedback page into out_dir.
+
+    out_dir defaults to folder/feedback. UsageError for a missing folder or one with no exercises.
+    """
+    reason = unsupported_reason()
+    if reason is not None:
+        raise UsageError(reason)
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: no such folder")
+    out_dir = out_dir if out_dir is not None else folder / FEEDBACK_DIR
+    name = submissions.safe_id(folder.resolve().name or "my-work")
+    submission = single.discover_one(folder, name)
+    if submission.error is not None:
+        raise UsageError(submission.error)
+    options = check_options(present_exercises(submission.sources, exercises), timeout,
+                            (str(folder.resolve()), str(out_dir.resolve())))
+    run = visible_only(grade_submissions([submission], options, on_done))
+    result = run.submissions[0]
+    page = _write_page(run, result, out_dir)
+    return CheckReport(result=result, page=page, functions=summarize(result),
+                       warnings=run.warnings)
+
+
+def _write_page(run: GradeRun, result: SubmissionResult, out_dir: Path) -> Path:
+    """The student's feedback page, as the instructor's run would render it."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    page = out_dir / FEEDBACK_PAGE
+    write_text_atomic(page, html.render_feedback(html.make_environment(), run, result,
+                                                 reveal="none"))
+    return page
