@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Literal, cast
 
@@ -108,16 +109,14 @@ def run_to_dict(run: GradeRun, *, include_timings: bool = True) -> dict[str, obj
 
 def dumps_results(run: GradeRun, *, include_timings: bool = True) -> str:
     """results.json text for run."""
-    data = run_to_dict(run, include_timings=include_timings)
     # allow_nan=False: a non-finite score is a grader bug and must fail loudly, not write 'NaN'.
     # One submission per line: compact enough for json's C encoder (indent forces the slow
-    # pure-Python one), and still readable and diff-friendly line by line.
-    submissions = data.pop("submissions")
-    assert isinstance(submissions, list)
-    head = json.dumps(data, ensure_ascii=False, allow_nan=False)[:-1]
-    rows = ",\n".join(json.dumps(s, ensure_ascii=False, allow_nan=False) for s in submissions)
-    sep = ", " if len(data) else ""
-    return f'{head}{sep}"submissions": [\n{rows}\n]}}\n'
+    # pure-Python one), readable and diff-friendly line by line, and converted one submission
+    # at a time so a large class never exists twice in memory as dicts.
+    head = {k: v for k, v in run_to_dict(replace(run, submissions=())).items() if k != "submissions"}
+    rows = ",\n".join(json.dumps(_submission_to_dict(s, include_timings), ensure_ascii=False,
+                                 allow_nan=False) for s in run.submissions)
+    return f'{json.dumps(head, ensure_ascii=False)[:-1]}, "submissions": [\n{rows}\n]}}\n'
 
 
 
