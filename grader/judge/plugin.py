@@ -25,11 +25,20 @@ from grader.records import CallResult
 from grader.sandbox.client import Sandbox, SandboxConfig, Session
 
 
+_MARKS = pytest.StashKey[dict[str, Any]]()
+
+
 def grade_marks(item: pytest.Item) -> dict[str, Any]:
-    """Merge every `grade` marker of a test, the closest (the function's own) winning."""
-    merged: dict[str, Any] = {}
-    for mark in reversed(list(item.iter_markers("grade"))):
-        merged.update(mark.kwargs)
+    """Merge every `grade` marker of a test, the closest (the function's own) winning.
+
+    Computed once per item: walking the markers is a visible share of the per-test cost.
+    """
+    merged = item.stash.get(_MARKS, None)
+    if merged is None:
+        merged = {}
+        for mark in reversed(list(item.iter_markers("grade"))):
+            merged.update(mark.kwargs)
+        item.stash[_MARKS] = merged
     return merged
 
 
