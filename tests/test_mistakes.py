@@ -14,7 +14,7 @@ from grader.records import GradeRun, SubmissionResult
 from grader.submissions import discover
 from tests.mistakes.cases import CASES, CORRECT, MISTAKES_DIR
 
-CORE = ("activations", "leaky_relu", "softmax_debug", "scaling")
+from grader.records import EXERCISES as CORE
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def test_correct_submission_scores_full_marks(graded: dict[str, SubmissionResult
     correct = graded[CORRECT]
     failing = [(t.id, t.message) for t in correct.tests if t.outcome != "passed"]
     assert failing == []
-    assert correct.score == correct.max_score == 40.0
+    assert correct.score == correct.max_score == 70.0
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -530,6 +530,8 @@ _ERROR_PATTERNS: tuple[tuple[str, str, str | None], ...] = (
     ("arrays can be converted to Python scalars", "math_exp_on_array", None),
     ("math range error", "math_exp_on_array", None),
     ("Cannot cast ufunc 'multiply' output", "leaky_int_truncation", "leaky_relu"),
+    ("mismatch in its core dimension", "collapse_order", "collapse_linear"),
+    ("operands could not be broadcast together", "collapse_bias", "collapse_linear"),
 )
 
 

@@ -60,7 +60,8 @@ def normalise_answer(text: str) -> str:
 
 def mentions_zero_centred(text: str) -> bool:
     """Whether `text` says that something is zero-centred, in any accepted phrasing."""
-    plain = text.lower().replace("centre", "center").replace("-", " ").replace("_", " ")
+    plain = text.lower().replace("centred", "centered").replace("centre", "center")
+    plain = plain.replace("-", " ").replace("_", " ")
     plain = re.sub(r"\s+", " ", plain)
     return any(pattern.search(plain) for pattern in _ZERO_CENTRED)
 
@@ -177,6 +178,18 @@ def as_numbers(got: object, length: int, *, inp: object, what: str, case: str = 
         details = [] if expected is None else [f"expected: {expected}"]
         _raise(what, problem, inp, case, details)
     return np.asarray([float(v) for v in np.asarray(got, dtype=object).ravel()])
+
+
+def as_number(got: object, *, what: str, inp: object, case: str = "") -> float:
+    """`got` as a float when it is one number: a Python or NumPy number, or a 0-d array."""
+    __tracebackhide__ = True
+    if isinstance(got, (bool, int, float, np.bool_, np.integer, np.floating)):
+        return float(got)
+    if isinstance(got, np.ndarray) and got.ndim == 0 and got.dtype.kind in "biuf":
+        return float(got)
+    shown = (f"an array of shape {got.shape}" if isinstance(got, np.ndarray)
+             else "None: did you forget to `return` it?" if got is None else repr(got)[:80])
+    _raise(what, f"returned {shown}; expected a single number", inp, case)
 
 
 def expect_pair(got: object, *, what: str, inp: object, case: str = "") -> tuple[object, object]:

@@ -169,3 +169,9 @@ PITFALLS: dict[str, Pitfall] = {p.id: p for p in _CATALOGUE}
 def lookup(pitfall_id: str) -> Pitfall | None:
     """The catalogue entry for `pitfall_id`, or None for an unknown id."""
     return PITFALLS.get(pitfall_id)
+
+
+# The extra exercises' pitfalls live in their own module to keep this one readable.
+from grader.judge.hints_extra import PITFALLS_EXTRA  # noqa: E402 - needs Pitfall defined above
+
+PITFALLS.update(PITFALLS_EXTRA)

@@ -20,6 +20,7 @@ Z_GRID = np.linspace(-6.0, 6.0, 61)
 LESSON_LOGITS = np.array([1.0, 2.0, 3.0])
 BIG_LOGITS = np.array([1000.0, 1001.0, 1002.0])
 SCALES = np.logspace(-2, 2, 17)
+Q_VALUES = np.array([1.0, 3.0, 2.5, 0.0])
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ PLOTS = (
     PlotSpec("leaky_relu", "leaky_relu", "line", Z_GRID),
     PlotSpec("softmax_debug", "softmax", "bars", BIG_LOGITS),
     PlotSpec("scaling", "softmax_temperature", "entropy", SCALES),
+    PlotSpec("softmax_properties", "boltzmann_policy", "bars", Q_VALUES),
+    PlotSpec("softmax_properties", "boltzmann_policy", "entropy", SCALES),
 )
 
 

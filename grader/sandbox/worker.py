@@ -31,7 +31,7 @@ WARM_MODULES = (
     "collections.abc", "typing", "dataclasses", "decimal", "fractions", "operator", "copy",
     "time", "re", "numbers", "enum", "string", "textwrap", "json", "heapq", "bisect",
     "numpy.random", "numpy.linalg", "numpy.fft", "numpy.polynomial", "numpy.ma",
-    "numpy.testing", "unittest", "warnings", "inspect", "glob", "pathlib", "io", "struct",
+    "numpy.testing", "numpy.typing", "unittest", "warnings", "inspect", "glob", "pathlib", "io", "struct",
     "socket", "encodings.idna", "threading", "subprocess", "ctypes", "atexit", "signal",
 )
 for _name in WARM_MODULES:

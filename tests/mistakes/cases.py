@@ -62,6 +62,11 @@ CASES: dict[str, Case] = {
 }
 
 
+from tests.mistakes.cases_extra import CASES_EXTRA  # noqa: E402 - needs Case defined above
+
+CASES.update(CASES_EXTRA)
+
+
 def folder(name: str) -> Path:
     """The submission folder of a case (or of CORRECT)."""
     return MISTAKES_DIR / name
