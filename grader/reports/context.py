@@ -51,7 +51,9 @@ def percent_value(score: float, max_score: float) -> float:
 def fmt_percent(score: float, max_score: float) -> str:
     """Rounded percent that never reads 100% unless every point was earned."""
     value = percent_value(score, max_score)
-    shown = math.floor(value) if score < max_score else round(value)
+    # Rounded first: a sum of float points like 5.999999999999999 of 10 is 60%, not 59%.
+    value = round(value, 6)
+    shown = math.floor(value) if round(score, 6) < round(max_score, 6) else round(value)
     return f"{shown}%"
 
 
@@ -198,9 +200,16 @@ class FixItem:
     points_lost: str
 
 
+SAFE_MESSAGE_ENDINGS = ("was not found in your submission", "(it still raises NotImplementedError)")
+
+
 def _generic_sentence(tests: Sequence[TestOutcome], shown: bool) -> str:
     """Used when no known pitfall was recognised: say what kind of failure it was."""
     outcomes = {t.outcome for t in tests}
+    # Messages about the submission's files say nothing about hidden inputs: always safe to show.
+    for test in tests:
+        if test.message.endswith(SAFE_MESSAGE_ENDINGS):
+            return test.message[:1].upper() + test.message[1:] + "."
     where = ("the message under the test below says what happened" if shown else
              "only hidden tests caught it, so check the function against the lesson's formula, "
              "including very large, very negative and zero inputs")
@@ -231,17 +240,21 @@ def fix_items(tests: Sequence[TestOutcome], reveal: Reveal) -> tuple[FixItem, ..
 class PlotView:
     title: str
     chart: Markup | None
-    """None when the student's function gave nothing to plot; note then says why."""
+    """The chart (always drawn: the reference alone when the student gave nothing to plot)."""
     caption: str
     note: str
 
 
 def plot_view(curve: Curve, uid: str) -> PlotView:
+    """A plot of the student against the reference; the reference alone when the student gave
+    nothing to plot."""
     title = f"{curve.function}() in {curve.exercise}.py"
-    if curve.student is None:
-        note = curve.note or "Your function did not return numbers that could be plotted."
-        return PlotView(safe_text(title), None, "", clip(note, 1000))
     draw = {"line": svg.line_plot, "bars": svg.bar_plot, "entropy": svg.entropy_plot}[curve.kind]
+    if curve.student is None:
+        # The reference alone still shows what the function should look like.
+        note = curve.note or "Your function did not return numbers that could be plotted."
+        return PlotView(safe_text(title), draw(curve, uid=uid), "",
+                        clip("No curve of yours: " + note, 1000))
     return PlotView(safe_text(title), draw(curve, uid=uid), describe_differences(curve),
                     clip(curve.note, 1000))
 

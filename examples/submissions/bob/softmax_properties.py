@@ -1,0 +1,20 @@
+"""Softmax properties - Alice."""
+
+import numpy as np
+
+
+def logsumexp(z):
+    # subtract the max so exp never overflows, then add it back
+    m = np.max(z, axis=-1, keepdims=True)
+    return np.squeeze(m + np.log(np.sum(np.exp(z - m), axis=-1, keepdims=True)), axis=-1)
+
+
+def boltzmann_policy(q_values, temperature=1.0):
+    scaled = q_values / temperature
+    exp_q = np.exp(scaled - np.max(scaled, axis=-1, keepdims=True))
+    return exp_q / np.sum(exp_q, axis=-1, keepdims=True)
+
+
+def softmax_lipschitz_bound(inverse_temperature):
+    # Gao & Pavel: softmax with inverse temperature lambda is lambda-Lipschitz
+    return inverse_temperature
