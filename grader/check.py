@@ -10,7 +10,7 @@ import dataclasses
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from grader import single, submissions
 from grader.atomic import write_text_atomic
@@ -37,6 +37,11 @@ class FunctionSummary:
     """Visible tests run."""
     failures: tuple[TestOutcome, ...]
     """The failed tests, in suite order."""
+
+    @property
+    def not_started(self) -> bool:
+        """Whether the function is still the handout's stub (every test says so)."""
+        return self.passed == 0 and all(t.pitfall == "not_implemented" for t in self.failures)
 
 
 @dataclass(frozen=True)
@@ -76,15 +81,10 @@ def present_exercises(modules: dict[str, str], wanted: tuple[str, ...]) -> tuple
     return present or wanted
 
 
-def check_options(exercises: tuple[str, ...], timeout: float, hide: tuple[str, ...]) -> GradeOptions:
-    """Engine options for one student's check: one judge, visible tests only where supported."""
-    options = GradeOptions(jobs=1, exercises=exercises, timeout=timeout, hide=hide)
-    names = {f.name for f in dataclasses.fields(GradeOptions)}
-    if "visible_only" in names:
-        # Skips the hidden suites in the judge itself once the engine offers it.
-        extra: dict[str, Any] = {"visible_only": True}
-        options = dataclasses.replace(options, **extra)
-    return options
+def check_options(exercises: tuple[str, ...], timeout: float,
+                  hide: tuple[str, ...]) -> GradeOptions:
+    """Engine options for one student's check: one judge, visible tests only."""
+    return GradeOptions(jobs=1, exercises=exercises, timeout=timeout, hide=hide, visible_only=True)
 
 
 def visible_only(run: GradeRun) -> GradeRun:

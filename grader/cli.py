@@ -8,16 +8,20 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 import click
 
-from grader import __version__, submissions
+from grader import __version__, check, gradescope_mode, gradescope_package, handout, incremental
+from grader import submissions
 from grader.engine import GradeOptions, grade_submissions
 from grader.errors import ExitCode, UsageError
 from grader.outputs import OutputOptions, write_all
-from grader.records import EXERCISES, GradeRun
+from grader.records import EXERCISES, GradeRun, TestOutcome
 from grader.reports import gradebook
+from grader.reports.gradescope import VISIBILITIES
+
+T = TypeVar("T")
 
 EXAMPLES = """
 \b
@@ -84,13 +88,17 @@ def main() -> None:
               help="Exit 1 when a submission scores below this percent (CI use).")
 @click.option("--no-plots", is_flag=True, help="Skip sampling functions for the plots.")
 @click.option("--no-timings", is_flag=True, help="Leave durations out (byte-identical reruns).")
+@click.option("--force", is_flag=True,
+              help="Regrade every submission, even those unchanged since the last run into --out.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
 def run_command(submissions_path: Path, out_dir: Path, jobs: int, exercises: tuple[str, ...],
                 seed: int, timeout: float, memory: str, reveal: str, roster: Path | None,
                 layout: str, junit: Path | None, fail_under: float | None, no_plots: bool,
-                no_timings: bool, quiet: bool) -> None:
+                no_timings: bool, force: bool, quiet: bool) -> None:
     """Grade SUBMISSIONS (a folder of submissions, or one submission) into --out.
 
+    A rerun into the same --out reuses the results of submissions that have not changed (nor
+    have the suites, the grader or the grading options); --force regrades them all.
     With $GITHUB_STEP_SUMMARY set, a Markdown summary is appended to it.
     """
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
@@ -106,13 +114,14 @@ def run_command(submissions_path: Path, out_dir: Path, jobs: int, exercises: tup
         return _grade(submissions_path, out_dir, options, quiet,
                       OutputOptions(reveal=reveal, roster=roster, layout=layout,
                                     include_timings=not no_timings, junit=junit, jobs=jobs,
-                                    step_summary=Path(summary) if summary else None))
+                                    step_summary=Path(summary) if summary else None),
+                      force=force)
     run = _guarded(work)
     if fail_under is not None:
         _check_threshold(run, fail_under, quiet)
 
 
-def _guarded(work: Callable[[], GradeRun]) -> GradeRun:
+def _guarded(work: Callable[[], T]) -> T:
     try:
         return work()
     except UsageError as exc:
@@ -144,17 +153,38 @@ def _check_paths(source: Path, out_dir: Path) -> None:
 
 
 def _grade(source: Path, out_dir: Path, options: GradeOptions, quiet: bool,
-           output: OutputOptions) -> GradeRun:
+           output: OutputOptions, *, force: bool = False) -> GradeRun:
     started = time.perf_counter()
+    key = incremental.run_key(options)
+    previous = incremental.Previous(None, None) if force else incremental.load_previous(out_dir)
     with tempfile.TemporaryDirectory(prefix=f"grader-{os.getpid()}-unpack-") as unpack:
         found = submissions.discover(source, Path(unpack))
-        progress = _Progress(len(found), quiet)
-        run = grade_submissions(found, options, progress.done)
+        plan = incremental.split(found, previous, key)
+        progress = _Progress(len(plan.regrade), quiet)
+        fresh = (grade_submissions(list(plan.regrade), options, progress.done)
+                 if plan.regrade else None)
         progress.close()
+    run = incremental.merge(plan, fresh, previous.run)
     write_all(run, out_dir, output)
+    # After results.json: a run killed in between leaves a cache that only forces extra regrades.
+    incremental.save_cache(out_dir, incremental.build_cache(run, found, key))
     if not quiet:
+        _reuse_summary(previous, plan, len(found), force)
         _summary(run, out_dir, time.perf_counter() - started)
     return run
+
+
+def _reuse_summary(previous: incremental.Previous, plan: incremental.Split, total: int,
+                   force: bool) -> None:
+    for note in previous.notes:
+        click.echo(f"note: {note}", err=True)
+    if force:
+        click.echo(f"--force: regraded all {total} submission(s)")
+    elif plan.key_changed:
+        click.echo(f"reused 0 of {total} results (the suites, the grader or the grading options "
+                   "changed since the last run)")
+    elif previous.cache is not None:
+        click.echo(f"reused {len(plan.reuse)} of {total} results (unchanged)")
 
 
 def _summary(run: GradeRun, out_dir: Path, seconds: float) -> None:
@@ -193,3 +223,123 @@ class _Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+# -- platform commands: handouts, students' own checks, Gradescope ---------------------------
+
+
+@main.command("handout")
+@click.option("--out", "-o", required=True, type=click.Path(path_type=Path),
+              help="Folder to create (missing or empty), or a file ending in .zip.")
+def handout_command(out: Path) -> None:
+    """Build what students receive: each exercise's stub, README and public checks.
+
+    Nothing of reference/ (solutions, hidden suites) is included.
+    """
+    written, built = _guarded(lambda: handout.write_handout(out))
+    for note in built.skipped:
+        click.echo(f"note: skipped exercises/{note}", err=True)
+    exercises = sorted({n.split("/")[1] for n in built.files if n.count("/") == 2})
+    click.echo(f"wrote {len(built.files)} files ({', '.join(exercises)}) to {written}")
+
+
+@main.command("check")
+@click.argument("folder", required=False, default=".",
+                type=click.Path(path_type=Path, file_okay=False))
+@click.option("--out", "-o", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder for the feedback page.  [default: FOLDER/feedback]")
+@click.option("--exercise", "exercises", multiple=True, type=click.Choice(EXERCISES),
+              help="Check only this exercise (repeatable); default: every exercise you have a "
+                   "file for.")
+@click.option("--timeout", type=click.FloatRange(0.1, 600), default=2.0, show_default=True,
+              help="Seconds each call into your code may take.")
+@click.option("--open", "open_page", is_flag=True, help="Open the feedback page in a browser.")
+def check_command(folder: Path, out_dir: Path | None, exercises: tuple[str, ...],
+                  timeout: float, open_page: bool) -> None:
+    """Check your own work in FOLDER (default: here) with the public tests.
+
+    Runs them in the same sandbox as the course's grader and prints, per function, whether it
+    passed and, for each failure, what went wrong and a hint. Hidden tests are not run.
+    """
+    click.echo(f"checking {folder} with the public tests...", err=True)
+    report = _guarded(lambda: check.run_check(folder, out_dir, exercises=exercises or EXERCISES,
+                                              timeout=timeout))
+    _print_check(report)
+    if open_page:
+        import webbrowser
+        webbrowser.open(report.page.resolve().as_uri())
+
+
+def _print_check(report: check.CheckReport) -> None:
+    exercise = None
+    for item in report.functions:
+        if item.exercise != exercise:
+            exercise = item.exercise
+            click.echo(click.style(f"\n{exercise}.py", bold=True))
+        if item.not_started and item.failures:
+            # One line, not a screen of identical hints, for the functions not begun yet.
+            click.echo(f"  {click.style(' TODO ', fg='yellow')} {item.function}  "
+                       "(still the handout's stub: replace its `raise NotImplementedError`)")
+            continue
+        ok = not item.failures
+        mark = click.style(" PASS ", fg="green") if ok else click.style(" FAIL ", fg="red")
+        click.echo(f"  {mark} {item.function}  ({item.passed}/{item.total} checks)")
+        for test in item.failures:
+            _print_failure(test)
+    for problem in report.result.problems:
+        click.echo(f"note: {problem}")
+    result = report.result
+    click.echo(f"\npublic checks: {result.score:g} / {result.max_score:g} points "
+               f"(hidden tests add more when your work is graded)")
+    click.echo(f"feedback page: {report.page}")
+
+
+def _print_failure(test: TestOutcome) -> None:
+    indent = " " * 9
+    click.echo(f"{indent}{click.style(test.name or test.id, bold=True)}")
+    for line in (test.message or f"test {test.outcome}").splitlines():
+        click.echo(f"{indent}  {line}")
+    if test.misconception:
+        click.echo(f"{indent}  What went wrong: {test.misconception}")
+    for hint in test.hints:
+        click.echo(f"{indent}  {click.style('Hint:', fg='yellow')} {hint}")
+
+
+@main.command("gradescope")
+@click.option("--submission", "submission_dir", type=click.Path(path_type=Path),
+              default=gradescope_mode.SUBMISSION_DIR, show_default=True,
+              help="The student's files, as Gradescope provides them.")
+@click.option("--results", type=click.Path(path_type=Path, dir_okay=False),
+              default=gradescope_mode.RESULTS_FILE, show_default=True,
+              help="Where Gradescope reads the results.")
+@click.option("--reveal", type=click.Choice(VISIBILITIES), default="after_published",
+              show_default=True, help="Gradescope visibility of hidden tests (they show the "
+                                      "misconception and hint, never the failure message).")
+@click.option("--exercise", "exercises", multiple=True, type=click.Choice(EXERCISES),
+              help="Grade only this exercise (repeatable).")
+@click.option("--seed", type=int, default=GradeOptions.seed, show_default=True,
+              help="Seed for random test inputs.")
+@click.option("--timeout", type=click.FloatRange(0.1, 600), default=2.0, show_default=True,
+              help="Seconds each call into student code may take.")
+@click.option("--memory", default="1G", show_default=True, help="Memory limit.")
+def gradescope_command(submission_dir: Path, results: Path, reveal: str,
+                       exercises: tuple[str, ...], seed: int, timeout: float,
+                       memory: str) -> None:
+    """Grade the one submission of a Gradescope autograder run (used by run_autograder)."""
+    options = _guarded(lambda: GradeOptions(
+        jobs=1, exercises=exercises or EXERCISES, seed=seed, timeout=timeout,
+        memory_bytes=parse_memory(memory)))
+    result = gradescope_mode.run_gradescope(submission_dir, results, options,
+                                            reveal_hidden=reveal)
+    click.echo(f"{result.id}: {result.status}, {result.score:g} / {result.max_score:g}"
+               f"{f' ({result.error})' if result.error else ''}; wrote {results}")
+
+
+@main.command("gradescope-package")
+@click.option("--out", "-o", type=click.Path(path_type=Path, dir_okay=False),
+              default=Path("autograder.zip"), show_default=True, help="The zip to write.")
+def gradescope_package_command(out: Path) -> None:
+    """Build the autograder zip to upload to Gradescope (setup.sh, run_autograder, the grader)."""
+    names = _guarded(lambda: gradescope_package.build_package(out))
+    click.echo(f"wrote {out} ({len(names)} files); upload it on the assignment's "
+               "Configure Autograder page")

@@ -42,14 +42,16 @@ class GradeOptions:
     """Sample functions for the feedback plots."""
     hide: tuple[str, ...] = ()
     """Extra folders the sandbox must hide (the submissions folder, the output folder)."""
+    visible_only: bool = False
+    """Run only the visible tests (a student's own check), not the hidden suites."""
 
 
-def suite_files(exercises: tuple[str, ...]) -> tuple[str, ...]:
+def suite_files(exercises: tuple[str, ...], visible_only: bool = False) -> tuple[str, ...]:
     """Visible tests from exercises/ and hidden suites from reference/suites, for these exercises."""
     found: list[str] = []
     for exercise in exercises:
         visible = sorted((paths.exercises_dir() / exercise).glob("test_*.py"))
-        hidden = sorted(paths.suites_dir().glob(f"test_{exercise}.py"))
+        hidden = [] if visible_only else sorted(paths.suites_dir().glob(f"test_{exercise}.py"))
         found.extend(str(p) for p in [*visible, *hidden])
     return tuple(found)
 
@@ -61,7 +63,7 @@ def grade_submissions(submissions: list[Submission], options: GradeOptions,
     workdir = Path(tempfile.mkdtemp(prefix=f"grader-{os.getpid()}-"))
     try:
         shards = _split(submissions, options)
-        suites = suite_files(options.exercises)
+        suites = suite_files(options.exercises, options.visible_only)
         with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
             futures = [pool.submit(_run_shard, n, shard, suites, workdir, options, on_done)
                        for n, shard in enumerate(shards)]

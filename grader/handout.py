@@ -1,0 +1,162 @@
+"""`grade handout`: what students receive, built from exercises/ and nothing else.
+
+Files are picked from an allowlist (the stub, README.md, conftest.py and the visible tests of each
+exercise) rather than by leaving things out, so a file added to the course later stays private
+until someone decides to hand it out. Every file is then checked against the reference material
+before anything is written.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+
+from grader import paths
+from grader.atomic import write_bytes_atomic
+from grader.errors import UsageError
+
+EXERCISES_FOLDER = "exercises"
+#: A fixed timestamp makes the same course material give a byte-identical zip.
+ZIP_DATE = (2020, 1, 1, 0, 0, 0)
+_HIDDEN_MARK = re.compile(rb"""visibility\s*=\s*["']hidden["']""")
+
+STUDENT_README = """\
+# Activation functions: your exercises
+
+One folder per exercise in `exercises/`. Each holds:
+
+- `README.md`: what to build and the rules your code is graded on;
+- `<exercise>.py`: the file you complete (keep its name: the grader looks for it);
+- `test_<exercise>_public.py` and `conftest.py`: the public checks.
+
+## Install the grader (once)
+
+You need Python 3.11 or newer. In a terminal:
+
+```
+python3 -m venv .venv
+. .venv/bin/activate          # Windows: .venv\\Scripts\\activate
+pip install activations-grader
+```
+
+If your course gives you a repository or an address to install from instead, use that, e.g.
+`pip install git+https://github.com/<your-course>/activations-grader`.
+
+## Check your work
+
+From this folder (or any exercise folder inside it):
+
+```
+grade check
+```
+
+It runs the public checks on your code in the same sandbox the course's grader uses and prints,
+for every function, whether it passed, and for each failure what went wrong and a hint. It also
+writes a feedback page with plots to `feedback/feedback.html`; `grade check --open` opens it in
+your browser. Only the exercises you have a file for are checked.
+
+You can also run `pytest` inside an exercise folder: the same public checks, without the sandbox.
+
+The public checks are the lesson's own examples and are worth a small part of each exercise's
+points. Grading adds hidden tests on more inputs (other shapes, integers, very large values,
+random data), so passing every public check is a good start, not a guarantee.
+"""
+
+
+@dataclass(frozen=True)
+class Handout:
+    """The handout's files, by path inside it, and what was left out."""
+
+    files: dict[str, bytes]
+    """Relative POSIX path -> contents."""
+    skipped: tuple[str, ...]
+    """Exercise folders left out, with the reason."""
+
+
+def exercise_files(folder: Path) -> dict[str, bytes]:
+    """The files of one exercise folder a student receives, by name."""
+    wanted = {f"{folder.name}.py", "README.md", "conftest.py"}
+    picked: dict[str, bytes] = {}
+    for path in sorted(folder.iterdir()):
+        visible_test = path.name.startswith("test_") and path.name.endswith("_public.py")
+        # Links are never followed: one could point into reference/.
+        if (path.name in wanted or visible_test) and path.is_file() and not path.is_symlink():
+            picked[path.name] = path.read_bytes()
+    return picked
+
+
+def collect() -> Handout:
+    """Every file of the handout, checked against the reference material."""
+    files = {"README.md": STUDENT_README.encode("utf-8")}
+    skipped: list[str] = []
+    source = paths.exercises_dir()
+    for folder in sorted(source.iterdir()):
+        if not folder.is_dir() or folder.is_symlink() or folder.name.startswith((".", "_")):
+            continue
+        picked = exercise_files(folder)
+        if f"{folder.name}.py" not in picked:
+            skipped.append(f"{folder.name}: no {folder.name}.py stub")
+            continue
+        files.update({f"{EXERCISES_FOLDER}/{folder.name}/{n}": d for n, d in picked.items()})
+    _refuse_private(files)
+    return Handout(files=files, skipped=tuple(skipped))
+
+
+def _refuse_private(files: dict[str, bytes]) -> None:
+    """Raise UsageError when a handout file is, or marks itself as, private material."""
+    private = {
+        p.read_bytes() for p in paths.reference_dir().rglob("*.py")
+        if p.is_file() and p.stat().st_size > 0
+    }
+    for name, data in files.items():
+        if data in private:
+            raise UsageError(f"{name} is a copy of a file in reference/; it was not handed out")
+        if name.endswith(".py") and _HIDDEN_MARK.search(data):
+            raise UsageError(f"{name} holds hidden tests (visibility=\"hidden\"); "
+                             "move them to reference/suites/")
+
+
+def write_handout(out: Path) -> tuple[Path, Handout]:
+    """Write the handout to the folder out, or to a zip when out ends in .zip."""
+    _refuse_inside_course(out)
+    handout = collect()
+    if out.suffix.lower() == ".zip":
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_bytes_atomic(out, zip_bytes(handout.files, root=out.stem))
+    else:
+        write_folder(handout.files, out)
+    return out, handout
+
+
+def _refuse_inside_course(out: Path) -> None:
+    target = out.resolve()
+    for private in (paths.exercises_dir(), paths.reference_dir()):
+        base = private.resolve()
+        if target == base or base in target.parents:
+            raise UsageError(f"{out} is inside the course material {private}; choose another place")
+
+
+def write_folder(files: dict[str, bytes], out: Path) -> None:
+    """Write files under out, which must be missing or empty (an old handout is not merged)."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UsageError(f"{out} already exists and is not an empty folder; "
+                         "remove it or choose another")
+    for name, data in sorted(files.items()):
+        target = out.joinpath(*name.split("/"))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+
+def zip_bytes(files: dict[str, bytes], *, root: str) -> bytes:
+    """A deterministic zip of files, all under the folder root (unzipping makes one folder)."""
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in sorted(files.items()):
+            info = zipfile.ZipInfo(f"{root}/{name}", date_time=ZIP_DATE)
+            info.external_attr = 0o100644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
+    return buffer.getvalue()

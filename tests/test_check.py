@@ -1,0 +1,155 @@
+"""`grade check`: a student checks their own work with the public tests only."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from grader import check, paths, single
+from grader.errors import UsageError
+from grader.records import GradeRun, Submission, SubmissionResult
+from grader.records import TestOutcome as Outcome  # aliased so pytest does not collect it
+
+# relu uses np.max (the lesson's classic slip); the others are right.
+NP_MAX_RELU = '''
+import numpy as np
+
+def relu(z):
+    return np.max(z)
+
+def sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+def tanh(z):
+    return np.tanh(z)
+
+def softmax(z):
+    e = np.exp(z - np.max(z, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)
+'''
+
+
+def grade(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], capture_output=True,
+                          text=True, cwd=cwd, timeout=600)
+
+
+def _outcome(name: str, function: str, outcome: str, visibility: str, **kw: object) -> Outcome:
+    fields: dict[str, object] = {
+        "id": f"suite::{name}", "exercise": "activations", "function": function, "name": name,
+        "outcome": outcome, "score": 1.0 if outcome == "passed" else 0.0, "max_score": 1.0,
+        "visibility": visibility}
+    fields.update(kw)
+    return Outcome(**fields)  # type: ignore[arg-type]
+
+
+def _hidden_names() -> set[str]:
+    return {m for p in paths.suites_dir().glob("*.py")
+            for m in re.findall(r"def (test_\w+)", p.read_text(encoding="utf-8"))}
+
+
+@pytest.fixture(scope="module")
+def handout_check(tmp_path_factory: pytest.TempPathFactory
+                  ) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """A handout with activations.py filled in (relu wrong), checked from its top folder."""
+    root = tmp_path_factory.mktemp("student") / "my-work"
+    assert grade("handout", "--out", root).returncode == 0
+    (root / "exercises" / "activations" / "activations.py").write_text(NP_MAX_RELU)
+    return root, grade("check", cwd=root)
+
+
+def test_check_prints_each_function_with_message_and_hint(
+        handout_check: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    _, done = handout_check
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert re.search(r"FAIL\s+relu", out) and re.search(r"PASS\s+sigmoid", out)
+    assert re.search(r"PASS\s+softmax", out)
+    assert "np.maximum" in out and "Hint:" in out  # the np_max pitfall's hint
+    assert re.search(r"TODO\s+leaky_relu", out)  # a stub not begun yet: one line, no hints
+    assert "public checks:" in out and "feedback page:" in out
+
+
+def test_check_shows_no_hidden_test(
+        handout_check: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    root, done = handout_check
+    page = (root / "feedback" / "feedback.html").read_text(encoding="utf-8")
+    for name in _hidden_names():
+        assert not re.search(rf"\b{name}\b", done.stdout + page), name
+    assert "test_activations_public" in page or "relu works element by element" in page
+
+
+def test_rerun_ignores_its_own_feedback_folder_and_works_in_one_exercise(
+        handout_check: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path) -> None:
+    root, _ = handout_check
+    again = grade("check", root, "--out", tmp_path / "fb")
+    assert again.returncode == 0, again.stderr
+    assert re.search(r"FAIL\s+relu", again.stdout) and (tmp_path / "fb" / "feedback.html").is_file()
+    one = grade("check", cwd=root / "exercises" / "activations")
+    assert one.returncode == 0, one.stderr
+    assert "activations.py" in one.stdout and "leaky_relu" not in one.stdout
+
+
+def test_missing_and_empty_folders_are_usage_errors(tmp_path: Path) -> None:
+    done = grade("check", tmp_path / "nope")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    (tmp_path / "empty").mkdir()
+    done = grade("check", tmp_path / "empty")
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1].startswith("grade: error:")
+    assert not (tmp_path / "empty" / "feedback").exists()
+
+
+def test_windows_gets_a_way_forward(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(sys, "platform", "win32")
+    with pytest.raises(UsageError, match="pytest"):
+        check.run_check(tmp_path)
+
+
+def test_visible_only_recomputes_scores() -> None:
+    tests = (_outcome("a", "relu", "passed", "visible"), _outcome("b", "relu", "failed", "hidden"),
+             _outcome("c", "tanh", "failed", "visible"))
+    result = SubmissionResult(id="me", status="graded", score=1.0, max_score=3.0, tests=tests)
+    run = GradeRun(grader_version="x", seed=1, isolation="none", submissions=(result,))
+    only = check.visible_only(run).submissions[0]
+    assert [t.name for t in only.tests] == ["a", "c"]
+    assert (only.score, only.max_score) == (1.0, 2.0)
+
+
+def test_summarize_groups_by_function_and_spots_stubs() -> None:
+    stub = dict(pitfall="not_implemented", message="not implemented yet")
+    tests = (_outcome("a", "relu", "passed", "visible"), _outcome("b", "relu", "failed", "visible"),
+             _outcome("c", "tanh", "error", "visible", **stub),
+             _outcome("d", "tanh", "error", "visible", **stub))
+    result = SubmissionResult(id="me", status="graded", score=1.0, max_score=4.0, tests=tests)
+    relu, tanh = check.summarize(result)
+    assert (relu.function, relu.passed, relu.total, relu.not_started) == ("relu", 1, 2, False)
+    assert [t.name for t in relu.failures] == ["b"]
+    assert tanh.not_started and tanh.total == 2
+
+
+def test_only_exercises_with_a_file_are_checked() -> None:
+    assert check.present_exercises({"activations": ""}, ("activations", "scaling")) == (
+        "activations",)
+    assert check.present_exercises({"helper": ""}, ("activations",)) == ("activations",)
+    assert check.check_options(("activations",), 2.0, ()).jobs == 1
+
+
+def test_as_single_folds_exercise_folders_into_one() -> None:
+    found = [
+        Submission("activations", {"activations": "A"}, ("note a",), "activations"),
+        Submission("feedback", {}, (), "feedback", error="no exercise files found in feedback"),
+        Submission("old", {"activations": "OLD", "scaling": "S"}, (), "old"),
+    ]
+    merged = single.as_single(found, "me")
+    assert merged.error is None and merged.id == "me"
+    assert merged.sources == {"activations": "A", "scaling": "S"}
+    assert merged.problems[0] == "note a"
+    assert "copy in activations/ was graded" in merged.problems[1]
+    alone = single.as_single([replace(found[1])], "me")
+    assert alone.error is not None and alone.sources == {}
