@@ -39,11 +39,11 @@ You need Python 3.11 or newer. In a terminal:
 ```
 python3 -m venv .venv
 . .venv/bin/activate          # Windows: .venv\\Scripts\\activate
-pip install activations-grader
+pip install activations_grader-*.whl
 ```
 
-If your course gives you a repository or an address to install from instead, use that, e.g.
-`pip install git+https://github.com/<your-course>/activations-grader`.
+Install the student wheel your course hands out with this folder (it holds the grader, the
+exercises and the public checks; the solutions and hidden tests stay with your instructor).
 
 ## Check your work
 
