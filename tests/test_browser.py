@@ -224,8 +224,6 @@ def test_feedback_page_prints_without_overflow(browser: Chromium, graded: Graded
         assert not v.page.locator("nav.toc").is_visible(), "the table of contents is for screens"
 
 
-@pytest.mark.xfail(strict=False, reason="an exercise's points are summed in floating point, so "
-                   "6 / 10 can be shown as 59%")
 def test_exercise_percent_agrees_with_its_points(browser: Chromium, graded: Graded) -> None:
     with visit(browser, graded.page("bob")) as v:
         rows = v.page.locator("section[aria-labelledby=scores] tbody tr").all()
