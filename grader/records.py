@@ -66,6 +66,8 @@ class CallResult:
 class TestOutcome:
     """The verdict on one test of one submission."""
 
+    __test__ = False  # a record, not a pytest test class
+
     id: str
     """Stable test id: '<suite file stem>::<test function name>'."""
     exercise: str

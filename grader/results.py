@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from grader import __version__
-from grader.judge import hints
+from grader.judge import hints, style
 from grader.records import Curve, GradeRun, Submission, SubmissionResult, TestOutcome
 from grader.sandbox.client import FULL_ISOLATION
 
@@ -143,10 +143,21 @@ def _result(sub: Submission, outcomes: list[TestOutcome], curves: tuple[Curve, .
         return SubmissionResult(id=sub.id, status="error", score=0.0,
                                 max_score=sum(maxima.values()), tests=(), error=error,
                                 problems=sub.problems)
+    outcomes = _with_loop_advisories(outcomes, style.loop_advisories(sub.sources))
     return SubmissionResult(
         id=sub.id, status="graded", score=round(sum(t.score for t in outcomes), 6),
         max_score=round(sum(t.max_score for t in outcomes), 6), tests=tuple(outcomes),
         problems=sub.problems, curves=curves)
+
+
+def _with_loop_advisories(outcomes: list[TestOutcome],
+                          loops: dict[tuple[str, str], str]) -> list[TestOutcome]:
+    """Attach each loop advisory to the passed tests of its function (failed ones explain more)."""
+    if not loops:
+        return outcomes
+    return [replace(t, advisories=(*t.advisories, loops[(t.exercise, t.function or "")]))
+            if t.outcome == "passed" and (t.exercise, t.function or "") in loops else t
+            for t in outcomes]
 
 
 def _isolation_warnings(steps: list[str]) -> tuple[str, ...]:

@@ -91,11 +91,20 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         write_submission(subs / name, files, **snoop_fmt)
     alone_subs = base / "alone"
     write_submission(alone_subs / "alice", {"activations.py": CORRECT_ACTIVATIONS})
+    before = snapshot(base)
     began = now_ticks()
     in_class = run_grade(subs, out)
     ended = now_ticks()
+    after = snapshot(base)
     return {"class": in_class, "alone": run_grade(alone_subs, base / "out-alone"), "out": out,
-            "window": (began, ended)}
+            "window": (began, ended), "changed": sorted(
+                str(p) for p in set(before) ^ set(after) | {p for p in before if before[p] != after.get(p)}
+                if not Path(p).is_relative_to(out))}
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file under folder with its size and modification time."""
+    return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()}
 
 
 def by_id(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -115,6 +124,13 @@ def test_correct_submission_is_unaffected_by_the_hostile_class(graded: dict[str,
     in_class = strip_timing(by_id(graded["class"])["alice"])
     assert in_class == alone
     assert in_class["score"] == in_class["max_score"] > 0
+
+
+def test_nothing_outside_the_output_folder_changes(graded: dict[str, Any]) -> None:
+    assert graded["changed"] == []
+    leftovers = [p for p in Path("/tmp").glob("grader-*-*")
+                 if not Path(f"/proc/{p.name.split('-')[1]}").exists()]
+    assert leftovers == []
 
 
 def test_patching_numpy_in_the_submission_does_not_patch_the_judge(graded: dict[str, Any]) -> None:

@@ -151,6 +151,9 @@ class Session:
              kwargs: dict[str, object]) -> CallResult:
         """Call module.function(*args, **kwargs) in the child; never raises for student behaviour."""
         limit = self.sandbox.config.timeout
+        if module not in self.sources:  # known here already: no need to ask the child
+            return CallResult(ok=False, kind="missing_module",
+                              message=f"{module}.py was not found in your submission")
         if self.timeouts.get((module, function), 0) >= TIMEOUTS_BEFORE_SKIP:
             return CallResult(ok=False, kind="timeout", message=(
                 f"not run: your {function}() already ran out of time "
