@@ -56,6 +56,17 @@ def parse_memory(text: str) -> int:
     return size
 
 
+# Options shared by the commands that grade.
+exercise_option = click.option("--exercise", "exercises", multiple=True,
+                               type=click.Choice(EXERCISES),
+                               help="Grade only this exercise (repeatable).")
+seed_option = click.option("--seed", type=int, default=GradeOptions.seed, show_default=True,
+                           help="Seed for random test inputs.")
+timeout_option = click.option("--timeout", type=click.FloatRange(0.1, 600), default=2.0,
+                              show_default=True,
+                              help="Seconds each call into student code may take.")
+
+
 @click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]},
              epilog=EXAMPLES)
 @click.version_option(__version__, prog_name="grade")
@@ -69,12 +80,9 @@ def main() -> None:
               help="Output folder (created if missing).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 256), default=os.cpu_count() or 1,
               show_default="all cores", help="Judge processes run side by side.")
-@click.option("--exercise", "exercises", multiple=True, type=click.Choice(EXERCISES),
-              help="Grade only this exercise (repeatable).")
-@click.option("--seed", type=int, default=GradeOptions.seed, show_default=True,
-              help="Seed for random test inputs.")
-@click.option("--timeout", type=click.FloatRange(0.1, 600), default=2.0, show_default=True,
-              help="Seconds each call into student code may take.")
+@exercise_option
+@seed_option
+@timeout_option
 @click.option("--memory", default="1G", show_default=True, help="Memory limit per submission.")
 @click.option("--reveal", type=click.Choice(["none", "names", "all"]), default="none",
               show_default=True, help="What students see of hidden tests.")
@@ -315,12 +323,9 @@ def _print_failure(test: TestOutcome) -> None:
 @click.option("--reveal", type=click.Choice(VISIBILITIES), default="after_published",
               show_default=True, help="Gradescope visibility of hidden tests (they show the "
                                       "misconception and hint, never the failure message).")
-@click.option("--exercise", "exercises", multiple=True, type=click.Choice(EXERCISES),
-              help="Grade only this exercise (repeatable).")
-@click.option("--seed", type=int, default=GradeOptions.seed, show_default=True,
-              help="Seed for random test inputs.")
-@click.option("--timeout", type=click.FloatRange(0.1, 600), default=2.0, show_default=True,
-              help="Seconds each call into student code may take.")
+@exercise_option
+@seed_option
+@timeout_option
 @click.option("--memory", default="1G", show_default=True, help="Memory limit.")
 def gradescope_command(submission_dir: Path, results: Path, reveal: str,
                        exercises: tuple[str, ...], seed: int, timeout: float,
