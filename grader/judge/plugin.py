@@ -62,6 +62,7 @@ class JudgePlugin:
         self.calls: list[CallResult] = []
         self.curves: dict[str, list[dict[str, Any]]] = {}
         self.references: dict[str, types.ModuleType] = {}
+        self.item: pytest.Item | None = None
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "grade(**kw): exercise, function, points, visibility, pitfall")
@@ -111,22 +112,29 @@ class JudgePlugin:
             self.references[exercise] = module
         return self.references[exercise]
 
+    # The fixtures read the running test from self.item rather than asking for `request`: pytest
+    # builds a fixture definition for every `request` asked for, a visible share of each test.
     @pytest.fixture
-    def student(self, request: pytest.FixtureRequest, submission_id: str) -> Any:
-        exercise = grade_marks(request.node)["exercise"]
+    def student(self, submission_id: str) -> Any:
+        exercise = grade_marks(self._running())["exercise"]
         from grader.judge.proxy import StudentModule
         return StudentModule(self._session(submission_id), exercise, self.calls.append)
 
     @pytest.fixture
-    def reference(self, request: pytest.FixtureRequest) -> types.ModuleType:
-        return self._reference(grade_marks(request.node)["exercise"])
+    def reference(self) -> types.ModuleType:
+        return self._reference(grade_marks(self._running())["exercise"])
 
     @pytest.fixture
-    def rng(self, request: pytest.FixtureRequest) -> np.random.Generator:
-        return np.random.default_rng([self.manifest.seed, zlib.crc32(test_id(request.node).encode())])
+    def rng(self) -> np.random.Generator:
+        return np.random.default_rng([self.manifest.seed, zlib.crc32(test_id(self._running()).encode())])
+
+    def _running(self) -> pytest.Item:
+        assert self.item is not None, "fixtures are set up inside pytest_runtest_setup"
+        return self.item
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Iterator[None]:
+        self.item = item
         self.calls.clear()
         yield
 
