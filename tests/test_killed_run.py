@@ -11,8 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+from tests.procs import now_ticks, processes
 from tests.test_cli import CORRECT_ACTIVATIONS
-from tests.test_trust_boundary import boot_ticks, now_ticks
 
 SLOW = CORRECT_ACTIVATIONS.replace("def tanh(z):\n    return np.tanh(z)",
                                    "import time\ndef tanh(z):\n    time.sleep(0.4)\n    return np.tanh(z)")
@@ -25,18 +25,8 @@ def command(subs: Path, out: Path) -> list[str]:
 
 def descendants_alive(began: int) -> list[int]:
     """Judge, worker and sandbox processes started since `began` that are still running."""
-    alive = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes()
-            started = boot_ticks(entry.name)
-        except (OSError, IndexError, ValueError):
-            continue
-        if started >= began and (b"grader.judge" in cmdline or b"grader.sandbox" in cmdline):
-            alive.append(int(entry.name))
-    return alive
+    return [p.pid for p in processes() if p.started >= began
+            and (b"grader.judge" in p.cmdline or b"grader.sandbox" in p.cmdline)]
 
 
 def test_sigkill_halfway_then_rerun(tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ points exactly on the function it breaks and is told the misconception with its 
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from grader.sandbox.client import Sandbox, SandboxConfig, Session
+from tests.procs import processes
 
 ROOT = os.geteuid() == 0
 Z = np.array([-2.0, 0.0, 3.0])
@@ -42,18 +43,7 @@ def session_for(sandbox: Sandbox, source: str) -> Session:
 
 def sandbox_processes(uid: int | None) -> list[int]:
     """Pids of live (non-zombie) processes owned by the sandbox uid."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        if fields.get("Uid", "").split()[:1] == [str(uid)] and "zombie" not in fields.get("State", ""):
-            found.append(int(entry.name))
-    return found
+    return [p.pid for p in processes() if p.uid == uid and not p.zombie]
 
 
 def test_plain_call_returns_array_and_reports_inplace_changes(sandbox: Sandbox) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.procs import now_ticks, processes
 from tests.test_cli import CORRECT_ACTIVATIONS
 
 HOSTILE: dict[str, dict[str, str]] = {
@@ -175,35 +176,13 @@ def test_isolation_level_is_recorded(graded: dict[str, Any]) -> None:
         assert "rlimits" in isolation
 
 
-def now_ticks() -> int:
-    """Now, in clock ticks since boot (the unit of a process's start time)."""
-    uptime = float(Path("/proc/uptime").read_text().split()[0])
-    return int(uptime * os.sysconf("SC_CLK_TCK"))
-
-
-def boot_ticks(pid: str) -> int:
-    """When a process started, in clock ticks since boot (field 22 of /proc/PID/stat)."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    return int(stat.rsplit(")", 1)[1].split()[19])
-
-
 def test_no_sandbox_process_survives(graded: dict[str, Any]) -> None:
     # Only processes started while this module's class was graded count: another grading run on
     # the same machine (a benchmark, say) has sandbox processes of its own.
     began, ended = graded["window"]
-    survivors = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            uid_line = next(line for line in (entry / "status").read_text().splitlines()
-                            if line.startswith("Uid:"))
-            started = boot_ticks(entry.name)
-        except (OSError, StopIteration, IndexError, ValueError):
-            continue
-        # Sandbox uids are 100000 + (judge pid mod 50000): see grader.sandbox.client.
-        if 100_000 <= int(uid_line.split()[1]) < 150_000 and began <= started <= ended:
-            survivors.append(int(entry.name))
+    # Sandbox uids are 100000 + (judge pid mod 50000): see grader.sandbox.client.
+    survivors = [p.pid for p in processes()
+                 if 100_000 <= p.uid < 150_000 and began <= p.started <= ended]
     assert survivors == []
 
 

@@ -20,6 +20,7 @@ import pytest
 from grader.judge import checks, plots
 from grader.judge.errors import PitfallDetected, StudentError
 from grader.judge.manifest import Manifest
+from grader.judge.proxy import StudentModule
 from grader.paths import reference_dir
 from grader.records import CallResult
 from grader.sandbox.client import Sandbox, SandboxConfig, Session
@@ -117,7 +118,6 @@ class JudgePlugin:
     @pytest.fixture
     def student(self, submission_id: str) -> Any:
         exercise = grade_marks(self._running())["exercise"]
-        from grader.judge.proxy import StudentModule
         return StudentModule(self._session(submission_id), exercise, self.calls.append)
 
     @pytest.fixture
