@@ -8,7 +8,7 @@ that succeeds is named in the isolation level the judge records; a step the OS r
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
+import functools
 import os
 import sys
 from dataclasses import dataclass
@@ -61,13 +61,47 @@ class Plan:
     """Resource limits applied last."""
 
 
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                ("inheritable", ctypes.c_uint32)]
+
+
+# Built once at import: making ctypes types costs ~0.2 ms, paid in every child otherwise.
+_CapDataPair = _CapData * 2
+
+
+@functools.cache
 def _libc() -> ctypes.CDLL | None:
+    """The C library, loaded once per process: the worker loads it (die_with_parent) before it
+    forks, so a child finds it ready instead of looking for it again while it isolates itself."""
     if not sys.platform.startswith("linux"):
         return None
     try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-    except OSError:
+        # dlopen(NULL): the C library this Python is linked against, already mapped. Unlike
+        # ctypes.util.find_library("c"), it runs no `ldconfig -p` subprocess (~3 ms).
+        return _typed(ctypes.CDLL(None, use_errno=True))
+    except (OSError, AttributeError):  # a static Python: search for the C library instead
+        pass
+    try:
+        return _typed(ctypes.CDLL(_find_libc(), use_errno=True))
+    except (OSError, AttributeError):
         return None
+
+
+def _find_libc() -> str | None:
+    import ctypes.util  # imported here: only a static Python needs it
+
+    return ctypes.util.find_library("c")
+
+
+def _typed(libc: ctypes.CDLL) -> ctypes.CDLL:
+    libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
+                           ctypes.c_char_p]
+    return libc
 
 
 def die_with_parent() -> None:
@@ -112,8 +146,6 @@ def _namespaces(libc: ctypes.CDLL, plan: Plan) -> list[str]:
         _write("/proc/self/gid_map", f"{gid} {gid} 1")
     except OSError:
         return steps
-    libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
-                           ctypes.c_char_p]
     if libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
         return steps
     opts = f"size=64m,nr_inodes=4096,mode=700,uid={uid},gid={gid}".encode()
@@ -133,16 +165,8 @@ def _namespaces(libc: ctypes.CDLL, plan: Plan) -> list[str]:
 
 def _drop_capabilities(libc: ctypes.CDLL) -> bool:
     """Give up the capabilities the new user namespace granted, so the tmpfs covers stay put."""
-
-    class Header(ctypes.Structure):
-        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
-
-    class Data(ctypes.Structure):
-        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
-                    ("inheritable", ctypes.c_uint32)]
-
-    header = Header(LINUX_CAPABILITY_VERSION_3, 0)
-    data = (Data * 2)()
+    header = _CapHeader(LINUX_CAPABILITY_VERSION_3, 0)
+    data = _CapDataPair()  # all zero: no capability left in any set
     ok = libc.capset(ctypes.byref(header), data) == 0
     libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     return bool(ok)
@@ -178,5 +202,9 @@ def _rlimits(limits: Limits) -> list[str]:
 
 
 def _write(path: str, text: str) -> None:
-    with open(path, "w") as handle:
-        handle.write(text)
+    # Raw os calls: the text-mode open() stack costs ~0.4 ms here (encoding lookup), os.open ~5 us.
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)

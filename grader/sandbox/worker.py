@@ -4,6 +4,10 @@ Started by the judge as `python -I` with a control socket. It imports numpy once
 `spawn` request forks a child that isolates itself (grader.sandbox.isolation), loads the student's
 modules from source text and answers calls over its own socket (grader.sandbox.child). The zygote
 itself never runs student code; it only forks, kills and reaps.
+
+Killing every process of a sandbox uid takes a helper process that runs as that uid. Forking it
+from the worker would copy the worker's page tables (numpy and friends) for every kill, so the
+helpers are forked by the killer: a small root process the worker forks before it imports numpy.
 """
 
 from __future__ import annotations
@@ -15,13 +19,17 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUME
     os.environ[_var] = "1"
 
 import ctypes  # noqa: E402
+import gc  # noqa: E402
+import select  # noqa: E402
 import signal  # noqa: E402
 import socket  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
 from typing import Any  # noqa: E402
 
-import numpy  # noqa: E402,F401  (imported once here so every child starts warm)
+# Standard library only: the worker is still small when it forks the killer (see main).
+from grader.sandbox import isolation  # noqa: E402
 
 # Modules a student may reasonably import, loaded before the child loses access to the files
 # of the Python installation (it runs as another uid, which may not read them: a Python under
@@ -34,23 +42,86 @@ WARM_MODULES = (
     "numpy.testing", "numpy.typing", "unittest", "warnings", "inspect", "glob", "pathlib", "io", "struct",
     "socket", "encodings.idna", "threading", "subprocess", "ctypes", "atexit", "signal",
 )
-for _name in WARM_MODULES:
-    try:
-        __import__(_name)
-    except ImportError:
-        pass
-
-from grader.sandbox import child, isolation, protocol  # noqa: E402
 
 PR_SET_CHILD_SUBREAPER = 36
+#: kill(-1) calls per helper: a margin, as one call should already reach every process of the
+#: uid (the kernel signals them all under one lock, and a fork by a killed process fails).
+KILL_REPEATS = 100
+#: Seconds a kill waits for the processes it killed to be reaped: only one stuck in the kernel
+#: takes that long (it is then reaped by a later kill, or when the worker exits).
+REAP_WAIT = 2.0
+
+
+@dataclass(frozen=True)
+class Killer:
+    """The worker's small root child that runs the kill helpers (see the module docstring)."""
+
+    pid: int
+    requests: socket.socket
+    """Takes a uid (4 bytes); answers b"k" once every process of that uid was sent SIGKILL."""
+
+    def kill(self, uid: int) -> bool:
+        """Have every process of `uid` sent SIGKILL; False if the killer could not."""
+        try:
+            self.requests.send(uid.to_bytes(4, "little"))
+            return self.requests.recv(1) == b"k"
+        except OSError:  # it died
+            return False
+
+    def stop(self) -> None:
+        """Let the killer exit, and reap it."""
+        self.requests.close()
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:  # it died earlier and was reaped then
+            pass
+
+
+@dataclass(frozen=True)
+class Helper:
+    """A root process forked ahead of a kill, waiting on a pipe for the uid to kill as."""
+
+    pid: int
+    go: int
+    """Write end of its pipe: the uid (4 bytes) starts it, EOF dismisses it."""
+
+    def run(self, uid: int) -> bool:
+        """Have every process of `uid` sent SIGKILL; return once the helper has exited, True
+        if it did its job."""
+        try:
+            os.write(self.go, uid.to_bytes(4, "little"))
+        except OSError:  # it died
+            pass
+        return self.dismiss() == 0
+
+    def dismiss(self) -> int:
+        """Close its pipe (an idle helper exits on EOF) and reap it; return its exit code."""
+        os.close(self.go)
+        _, status = os.waitpid(self.pid, 0)
+        return os.waitstatus_to_exitcode(status)
+
+
+@dataclass
+class Children:
+    """The sandbox children of this worker, by pid."""
+
+    live: dict[int, object] = field(default_factory=dict)
+    """Sandbox uid (None without root) of every child not killed yet."""
+    ended: dict[int, int] = field(default_factory=dict)
+    """Wait status of a live child that was reaped while another child's tree was being reaped
+    (it died on its own): its own kill reports it."""
 
 
 def main(control_fd: int) -> None:
     """Serve spawn/kill/reap requests on the control socket until it closes."""
-    isolation.die_with_parent()
+    isolation.die_with_parent()  # also loads the C library once, for every child to inherit
+    killer = _start_killer(control_fd)  # before numpy: each of its forks copies its page tables
+    _warm_up()
+    from grader.sandbox import protocol  # imports numpy: only once the killer is forked
+
     control = socket.socket(fileno=control_fd)
     _become_subreaper()
-    live: dict[int, object] = {}
+    children = Children()
     while True:
         try:
             header, _ = protocol.recv_frame(control)
@@ -58,18 +129,36 @@ def main(control_fd: int) -> None:
             break
         op = header.get("op")
         if op == "spawn":
-            reply = _spawn(control, header)
+            reply = _spawn(control, killer, header)
             if "pid" in reply:
-                live[reply["pid"]] = header["plan"]["uid"]
+                children.live[reply["pid"]] = header["plan"]["uid"]
         elif op == "kill":
-            reply = _kill(int(header["pid"]), header.get("uid"))
-            live.pop(int(header["pid"]), None)
+            reply = _kill(int(header["pid"]), header.get("uid"), killer, children)
         else:
             reply = {"error": f"unknown op {op!r}"}
         protocol.send_frame(control, reply)
     # The judge went away (or finished without closing a session): leave nothing running.
-    for pid, uid in live.items():
-        _kill(pid, uid)
+    for pid, uid in list(children.live.items()):
+        _kill(pid, uid, killer, children)
+    if killer is not None:
+        killer.stop()
+
+
+def _warm_up() -> None:
+    """Import numpy, the child's code and what students may import, so every child starts warm."""
+    import numpy  # noqa: F401
+
+    import grader.sandbox.child  # noqa: F401
+
+    for name in WARM_MODULES:
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+    # Out of the collector's sight from now on: a full collection would otherwise walk every
+    # warm object again, in the worker and in each child, where every page it writes to is
+    # copied (copy-on-write) first.
+    gc.freeze()
 
 
 def _become_subreaper() -> None:
@@ -79,7 +168,10 @@ def _become_subreaper() -> None:
         libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
-def _spawn(control: socket.socket, header: dict[str, Any]) -> dict[str, Any]:
+def _spawn(control: socket.socket, killer: Killer | None,
+           header: dict[str, Any]) -> dict[str, Any]:
+    from grader.sandbox import child  # imported by _warm_up already
+
     _, fds, _, _ = socket.recv_fds(control, 1, 1)
     if len(fds) != 1:
         return {"error": "spawn without a channel"}
@@ -88,6 +180,8 @@ def _spawn(control: socket.socket, header: dict[str, Any]) -> dict[str, Any]:
     pid = os.fork()
     if pid == 0:  # the child: never returns
         control.close()
+        if killer is not None:  # student code must never be able to ask for a kill
+            killer.requests.close()
         child.run(fds[0], sources, plan)
         os._exit(0)
     os.close(fds[0])
@@ -100,61 +194,223 @@ def _plan_from(raw: dict[str, Any]) -> isolation.Plan:
                           limits=limits)
 
 
-def _kill(pid: int, uid: object) -> dict[str, Any]:
-    """Kill the child and everything it started, then reap it and report how it ended."""
-    if isinstance(uid, int) and os.geteuid() == 0:
-        _kill_uid(uid)
-    for target in (-pid, pid):
+def _kill(pid: int, uid: object, killer: Killer | None,
+          children: Children) -> dict[str, Any]:
+    """Kill the child and everything it started, then reap them and report how the child ended."""
+    # The child first, from root: it tears down its memory while the rest of its uid is killed.
+    for target in (pid, -pid):
         try:
             os.kill(target, signal.SIGKILL)
         except OSError:
             pass
-    status = _reap(pid)
-    _reap_orphans()
+    owner = uid if isinstance(uid, int) and uid > 0 and os.geteuid() == 0 else None
+    if owner is not None and not (killer is not None and killer.kill(owner)):
+        _kill_as(owner, None)  # no killer (it failed to start, or died): a helper forked here
+    children.live.pop(pid, None)
+    status = _reap(pid, children)
+    _reap_tree(owner, children)
     return status
 
 
-def _kill_uid(uid: int) -> None:
+def _kill_as(uid: int, inherited: socket.socket | None) -> bool:
+    """Fork a helper and have it kill every process of `uid`; True if it did."""
+    helper = _fork_helper(inherited)
+    return helper is not None and helper.run(uid)
+
+
+def _fork_helper(inherited: socket.socket | None) -> Helper | None:
+    try:
+        read_end, go = os.pipe()
+    except OSError:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(go)
+        return None
+    if pid == 0:  # the helper: never returns
+        done = False
+        try:
+            os.close(go)
+            if inherited is not None:  # it needs nothing of its parent's
+                inherited.close()
+            uid = os.read(read_end, 4)
+            done = len(uid) == 4 and _kill_all_of(int.from_bytes(uid, "little"))
+        finally:
+            os._exit(0 if done else 1)
+    os.close(read_end)
+    return Helper(pid, go)
+
+
+def _kill_all_of(uid: int) -> bool:
     # kill(-1) from a process that runs as the sandbox uid reaches every process of that uid,
     # even ones that left the child's process group or session.
-    helper = os.fork()
-    if helper == 0:
-        try:
-            os.setgid(uid)
-            os.setuid(uid)
-            for _ in range(100):
-                os.kill(-1, signal.SIGKILL)
-        except OSError:
-            pass
-        os._exit(0)
-    os.waitpid(helper, 0)
-
-
-def _reap(pid: int) -> dict[str, Any]:
+    if uid <= 0:  # never as root: kill(-1) from root reaches every process on the machine
+        return False
     try:
-        _, status = os.waitpid(pid, 0)
-    except ChildProcessError:
-        return {"exit": None, "signal": None}
+        os.setgid(uid)
+        os.setuid(uid)
+    except OSError:
+        return False
+    for _ in range(KILL_REPEATS):
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:  # no process left to signal
+            break
+    return True
+
+
+def _start_killer(control_fd: int) -> Killer | None:
+    """Fork the killer (None without root, where there is no uid to kill).
+
+    It exits when the worker's end of its socket closes, or with the worker.
+    """
+    if not sys.platform.startswith("linux") or os.geteuid() != 0:
+        return None
+    try:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        pid = os.fork()
+    except OSError:
+        return None
+    if pid == 0:  # the killer: never returns
+        try:
+            ours.close()
+            os.close(control_fd)  # the judge must see EOF when the worker dies
+            isolation.die_with_parent()
+            _serve_kills(theirs)
+        finally:
+            os._exit(0)
+    theirs.close()
+    return Killer(pid, ours)
+
+
+def _serve_kills(requests: socket.socket) -> None:
+    """The killer's loop: for each uid the worker sends, run a helper, then acknowledge.
+
+    Each helper is forked ahead, right after the previous acknowledgement, while the worker
+    reaps and the judge carries on: a kill only waits for the helper to run and exit.
+    """
+    helper = _fork_helper(requests)
+    while True:
+        try:
+            uid = requests.recv(4)
+        except OSError:
+            uid = b""
+        if len(uid) != 4:  # the worker is gone
+            if helper is not None:
+                helper.dismiss()
+            return
+        done = helper is not None and helper.run(int.from_bytes(uid, "little"))
+        requests.send(b"k" if done else b"x")
+        helper = _fork_helper(requests)
+
+
+def _reap(pid: int, children: Children) -> dict[str, Any]:
+    status = children.ended.pop(pid, None)
+    if status is None:
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:
+            return {"exit": None, "signal": None}
     if os.WIFSIGNALED(status):
         return {"exit": None, "signal": os.WTERMSIG(status)}
     return {"exit": os.WEXITSTATUS(status), "signal": None}
 
 
-def _reap_orphans(wait: float = 2.0) -> None:
-    """Reap every process left in the child's tree; as subreaper, all of them are ours.
+def _reap_tree(uid: int | None, children: Children) -> None:
+    """Reap every process left of a killed child's tree; as subreaper, all of them come to us.
 
-    They were just sent SIGKILL, so they die within moments; the bound only guards against
-    one that escaped the kill (it is then left to the final kill when the worker exits).
+    They were just sent SIGKILL, so this waits only for the kernel to tear them down. Children
+    of other sessions may be alive meanwhile: the tree is told apart from them by its uid.
     """
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
+    deadline = time.monotonic() + REAP_WAIT
+    while _reap_exited(children) and time.monotonic() < deadline:
+        if not _wait_for_tree(uid, children, deadline):
             return
+
+
+def _reap_exited(children: Children) -> bool:
+    """Reap every child that has exited; return whether any child is left."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return False
         if pid == 0:
-            time.sleep(0.001)
+            return True
+        if pid in children.live:  # another session's child died on its own: keep its status
+            children.ended[pid] = status
 
 
-if __name__ == "__main__":
-    main(int(sys.argv[1]))
+def _wait_for_tree(uid: int | None, children: Children, deadline: float) -> bool:
+    """Wait until a process of the tree exits; return False when none is left to wait for."""
+    if uid is None or not sys.platform.startswith("linux"):  # no uid, or no /proc to find it in
+        # Then the tree looks like any other child: wait for all of them, unless another
+        # session has a live child (it would hold us until the deadline).
+        if children.live:
+            return False
+        time.sleep(0.001)
+        return True
+    left = _processes_of(uid)
+    return bool(left) and _wait_exit(left, deadline)
+
+
+def _processes_of(uid: int) -> list[int]:
+    """Pids of the processes (zombies included) whose effective uid is `uid`.
+
+    Cheaper than reading every /proc/PID/status: a /proc/PID directory belongs to the effective
+    uid of its process, even a process that made itself non-dumpable.
+    """
+    found = []
+    with os.scandir("/proc") as entries:
+        for entry in entries:
+            try:
+                if entry.name.isdigit() and entry.stat(follow_symlinks=False).st_uid == uid:
+                    found.append(int(entry.name))
+            except OSError:  # gone meanwhile
+                continue
+    return found
+
+
+def _wait_exit(pids: list[int], deadline: float) -> bool:
+    """Wait until each of `pids` has exited; return whether any of them was still running (so
+    reaping again may find more), False at the deadline. If all were zombies already, reaping
+    found nothing to reap: they are not (yet) the worker's, so waiting longer cannot help."""
+    fds = _pidfds(pids)
+    if fds is None:  # no pidfd (Linux < 5.3): poll
+        time.sleep(0.001)
+        return True
+    try:
+        poller = select.poll()
+        for fd in fds:
+            poller.register(fd, select.POLLIN)  # readable once that process has exited
+        running = set(fds) - {fd for fd, _ in poller.poll(0)}
+        for fd in set(fds) - running:
+            poller.unregister(fd)
+        waited = bool(running)
+        while running:
+            timeout = deadline - time.monotonic()
+            if timeout <= 0:
+                return False
+            for fd, _ in poller.poll(timeout * 1000):
+                running.discard(fd)
+                poller.unregister(fd)
+        return waited
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+def _pidfds(pids: list[int]) -> list[int] | None:
+    fds: list[int] = []
+    for pid in pids:
+        try:
+            fds.append(os.pidfd_open(pid))
+        except ProcessLookupError:  # reaped meanwhile
+            continue
+        except OSError:
+            for fd in fds:
+                os.close(fd)
+            return None
+    return fds
