@@ -65,22 +65,33 @@ def write_all(run: GradeRun, out_dir: Path, options: OutputOptions) -> list[Path
 
 #: The run being rendered, inherited by forked render workers instead of being pickled to them.
 _RUN: GradeRun | None = None
+#: Fewest pages per process worth a fork: a worker costs about as much CPU as rendering and
+#: writing a few dozen pages, for a smaller class it would cost more than it saves in time.
+PAGES_PER_JOB = 100
+#: Pages this process renders before forking, to warm what the workers inherit.
+WARM_PAGES = 2
 
 
 def _write_pages(run: GradeRun, out_dir: Path, options: OutputOptions) -> list[Path]:
-    """Every student's feedback page, rendered by `jobs` forked processes for a large class."""
+    """Every student's feedback page; for a large class `jobs` processes share the work: this
+    one and jobs - 1 forked workers."""
     global _RUN
     count = len(run.submissions)
-    jobs = min(options.jobs, max(1, count // 25))
+    jobs = min(options.jobs, max(1, count // PAGES_PER_JOB))
     if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         return _render_range(run, out_dir, options.reveal, 0, count)
+    step = -(-count // jobs)
+    # Pages rendered before the fork leave compiled templates and the class's most common charts
+    # and sections in memory, for the workers to inherit instead of making them again.
+    html.load_feedback_templates(html.make_environment())
+    pages = _render_range(run, out_dir, options.reveal, 0, WARM_PAGES)
     _RUN = run
     try:
-        step = -(-count // jobs)
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(jobs - 1, mp_context=multiprocessing.get_context("fork")) as pool:
             parts = pool.map(_render_forked, [(out_dir, options.reveal, i, min(count, i + step))
-                                              for i in range(0, count, step)])
-            return [page for part in parts for page in part]
+                                              for i in range(step, count, step)])
+            pages += _render_range(run, out_dir, options.reveal, WARM_PAGES, step)
+            return pages + [page for part in parts for page in part]
     finally:
         _RUN = None
 

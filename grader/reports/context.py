@@ -8,8 +8,9 @@ lay the result out.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 from urllib.parse import quote
 
@@ -17,8 +18,8 @@ from markupsafe import Markup
 
 from grader.records import EXERCISES, Curve, GradeRun, SubmissionResult, TestOutcome
 from grader.reports import svg
-from grader.reports.curves import describe_differences
-from grader.reports.svg import safe_text
+from grader.reports.shared import Shared, outcome_key
+from grader.reports.svg_parts import safe_text
 
 Reveal = Literal["none", "names", "all"]
 REVEALS: tuple[Reveal, ...] = ("none", "names", "all")
@@ -70,8 +71,19 @@ def function_label(test: TestOutcome) -> str:
 
 def exercise_order(tests: Iterable[TestOutcome]) -> tuple[str, ...]:
     """The known exercises in handout order, then any others in the order they appear."""
-    seen = list(dict.fromkeys(t.exercise for t in tests))
+    return _in_order(dict.fromkeys(t.exercise for t in tests))
+
+
+def _in_order(seen: Mapping[str, object]) -> tuple[str, ...]:
     return tuple([e for e in EXERCISES if e in seen] + [e for e in seen if e not in EXERCISES])
+
+
+def by_exercise(tests: Iterable[TestOutcome]) -> dict[str, list[TestOutcome]]:
+    """The tests of each exercise (in suite order), exercises in exercise_order."""
+    groups: dict[str, list[TestOutcome]] = {}
+    for t in tests:
+        groups.setdefault(t.exercise, []).append(t)
+    return {name: groups[name] for name in _in_order(groups)}
 
 
 def _dedupe(items: Iterable[str]) -> tuple[str, ...]:
@@ -106,13 +118,13 @@ class ExerciseScore:
 
 
 def exercise_scores(tests: Sequence[TestOutcome]) -> tuple[ExerciseScore, ...]:
-    rows = []
-    for name in exercise_order(tests):
-        mine = [t for t in tests if t.exercise == name]
-        score, top = sum(t.score for t in mine), sum(t.max_score for t in mine)
-        rows.append(ExerciseScore(name, fmt_points(score), fmt_points(top), fmt_percent(score, top),
-                                  sum(t.outcome == "passed" for t in mine), len(mine)))
-    return tuple(rows)
+    return tuple(_exercise_score(name, mine) for name, mine in by_exercise(tests).items())
+
+
+def _exercise_score(name: str, mine: Sequence[TestOutcome]) -> ExerciseScore:
+    score, top = sum(t.score for t in mine), sum(t.max_score for t in mine)
+    return ExerciseScore(name, fmt_points(score), fmt_points(top), fmt_percent(score, top),
+                         sum(t.outcome == "passed" for t in mine), len(mine))
 
 
 @dataclass(frozen=True)
@@ -175,18 +187,29 @@ def _hidden_failures(hidden: Sequence[TestOutcome]) -> tuple[HiddenFailure, ...]
 
 
 def exercise_sections(tests: Sequence[TestOutcome], reveal: Reveal) -> tuple[ExerciseSection, ...]:
-    scores = {s.name: s for s in exercise_scores(tests)}
-    sections = []
-    for name in exercise_order(tests):
-        mine = [t for t in tests if t.exercise == name]
-        hidden = [t for t in mine if t.visibility == "hidden"]
-        sections.append(ExerciseSection(
-            name, scores[name],
-            tuple(test_view(t, True) for t in mine if t.visibility != "hidden"),
-            len(hidden), sum(t.outcome == "passed" for t in hidden),
-            tuple(test_view(t, reveal == "all") for t in hidden) if reveal != "none" else (),
-            _hidden_failures(hidden) if reveal == "none" else ()))
-    return tuple(sections)
+    return tuple(_shared_section(name, mine, reveal) for name, mine in by_exercise(tests).items())
+
+
+SHARED_MESSAGE_CHARS = 20_000
+"""A section or fix item made from longer messages than this is not kept: memory stays small."""
+_SECTIONS: Shared[ExerciseSection] = Shared(512)
+
+
+def _shared_section(name: str, mine: Sequence[TestOutcome], reveal: Reveal) -> ExerciseSection:
+    """The section of one exercise, shared with earlier students whose tests went the same way."""
+    return _SECTIONS.get((reveal, name, tuple(map(outcome_key, mine))),
+                         partial(_section, name, mine, reveal),
+                         sum(len(t.message) for t in mine) <= SHARED_MESSAGE_CHARS)
+
+
+def _section(name: str, mine: Sequence[TestOutcome], reveal: Reveal) -> ExerciseSection:
+    hidden = [t for t in mine if t.visibility == "hidden"]
+    return ExerciseSection(
+        name, _exercise_score(name, mine),
+        tuple(test_view(t, True) for t in mine if t.visibility != "hidden"),
+        len(hidden), sum(t.outcome == "passed" for t in hidden),
+        tuple(test_view(t, reveal == "all") for t in hidden) if reveal != "none" else (),
+        _hidden_failures(hidden) if reveal == "none" else ())
 
 
 @dataclass(frozen=True)
@@ -226,14 +249,21 @@ def fix_items(tests: Sequence[TestOutcome], reveal: Reveal) -> tuple[FixItem, ..
     for t in tests:
         if t.outcome != "passed":
             groups.setdefault(function_label(t), []).append(t)
-    items = []
-    for label, failing in groups.items():
-        shown = any(t.visibility != "hidden" or reveal == "all" for t in failing)
-        sentence = " ".join(_dedupe(t.misconception for t in failing))
-        items.append(FixItem(label, sentence or _generic_sentence(failing, shown),
-                             _dedupe(h for t in failing for h in t.hints), len(failing),
-                             fmt_points(sum(t.max_score - t.score for t in failing))))
-    return tuple(items)
+    return tuple(_FIXES.get((reveal, tuple(map(outcome_key, failing))),
+                            partial(_fix_item, label, failing, reveal),
+                            sum(len(t.message) for t in failing) <= SHARED_MESSAGE_CHARS)
+                 for label, failing in groups.items())
+
+
+_FIXES: Shared[FixItem] = Shared(512)
+
+
+def _fix_item(label: str, failing: Sequence[TestOutcome], reveal: Reveal) -> FixItem:
+    shown = any(t.visibility != "hidden" or reveal == "all" for t in failing)
+    sentence = " ".join(_dedupe(t.misconception for t in failing))
+    return FixItem(label, sentence or _generic_sentence(failing, shown),
+                   _dedupe(h for t in failing for h in t.hints), len(failing),
+                   fmt_points(sum(t.max_score - t.score for t in failing)))
 
 
 @dataclass(frozen=True)
@@ -249,14 +279,12 @@ def plot_view(curve: Curve, uid: str) -> PlotView:
     """A plot of the student against the reference; the reference alone when the student gave
     nothing to plot."""
     title = f"{curve.function}() in {curve.exercise}.py"
-    draw = {"line": svg.line_plot, "bars": svg.bar_plot, "entropy": svg.entropy_plot}[curve.kind]
+    chart, said = svg.chart(curve, uid)
     if curve.student is None:
         # The reference alone still shows what the function should look like.
         note = curve.note or "Your function did not return numbers that could be plotted."
-        return PlotView(safe_text(title), draw(curve, uid=uid), "",
-                        clip("No curve of yours: " + note, 1000))
-    return PlotView(safe_text(title), draw(curve, uid=uid), describe_differences(curve),
-                    clip(curve.note, 1000))
+        return PlotView(safe_text(title), chart, "", clip("No curve of yours: " + note, 1000))
+    return PlotView(safe_text(title), chart, said, clip(curve.note, 1000))
 
 
 @dataclass(frozen=True)
@@ -269,6 +297,8 @@ def advisories(tests: Sequence[TestOutcome], reveal: Reveal) -> tuple[Advisory, 
     """Notes that cost no points; a hidden test is named only when its title may be shown."""
     found: dict[tuple[str, str], Advisory] = {}
     for t in tests:
+        if not t.advisories:
+            continue
         where = function_label(t)
         if t.visibility != "hidden" or reveal != "none":
             where += f" — {safe_text(t.name)}"
@@ -321,6 +351,7 @@ def feedback_page(run: GradeRun, result: SubmissionResult, reveal: Reveal) -> Fe
     if reveal not in REVEALS:
         raise ValueError(f"reveal must be one of {', '.join(REVEALS)}, not {reveal!r}")
     tests = result.tests
+    sections = exercise_sections(tests, reveal)
     error = clip(result.error or "The grader could not read this submission.") \
         if result.status == "error" else ""
     return FeedbackPage(
@@ -328,7 +359,7 @@ def feedback_page(run: GradeRun, result: SubmissionResult, reveal: Reveal) -> Fe
         problems=tuple(clip(p, 1000) for p in result.problems),
         score=fmt_points(result.score), max_score=fmt_points(result.max_score),
         percent=fmt_percent(result.score, result.max_score), verdict=verdict(result),
-        exercises=exercise_scores(tests), fixes=fix_items(tests, reveal),
+        exercises=tuple(s.score for s in sections), fixes=fix_items(tests, reveal),
         plots=tuple(plot_view(c, f"plot{i}") for i, c in enumerate(result.curves)),
-        sections=exercise_sections(tests, reveal), advisories=advisories(tests, reveal),
+        sections=sections, advisories=advisories(tests, reveal),
         reveal=reveal, footer=run_footer(run))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from operator import itemgetter
 
 from grader.records import Curve
 
@@ -43,9 +44,21 @@ def values_differ(reference: float, student: float) -> bool:
 def sample_points(curve: Curve, log_x: bool) -> list[tuple[float, float, float]]:
     """(x, reference, student) sorted by x, dropping x values the axis cannot show."""
     student = curve.student if curve.student is not None else (math.nan,) * len(curve.x)
-    rows = [(float(x), float(r), float(s)) for x, r, s in zip(curve.x, curve.reference, student)]
-    keep = [p for p in rows if plottable(p[0]) and (p[0] > 0 or not log_x)]
-    return sorted(keep, key=lambda p: p[0])
+    isfinite = math.isfinite
+    keep = [p for p in zip(map(float, curve.x), map(float, curve.reference), map(float, student))
+            if isfinite(p[0]) and abs(p[0]) <= LIMIT and (p[0] > 0 or not log_x)]
+    keep.sort(key=itemgetter(0))
+    return keep
+
+
+def differ_flags(pts: Sequence[tuple[float, float, float]]) -> list[bool]:
+    """values_differ for each (x, reference, student) point."""
+    refs = [p[1] for p in pts]
+    students = [p[2] for p in pts]
+    if refs == students:
+        # Equal element by element (a nan only equals itself): values_differ is False for all.
+        return [False] * len(pts)
+    return [r != s and values_differ(r, s) for r, s in zip(refs, students)]
 
 
 def runs(flags: Sequence[bool]) -> list[tuple[int, int]]:
@@ -64,15 +77,24 @@ def differing_ranges(curve: Curve) -> list[tuple[float, float]]:
     if curve.student is None:
         return []
     pts = sample_points(curve, log_x=False)
-    return [(pts[i][0], pts[j][0]) for i, j in runs([values_differ(r, s) for _, r, s in pts])]
+    return ranges_of(pts, differ_flags(pts))
 
 
-def describe_differences(curve: Curve) -> str:
-    """One sentence a reader without the picture can use: where the two curves part."""
+def ranges_of(pts: Sequence[tuple[float, float, float]],
+              flags: Sequence[bool]) -> list[tuple[float, float]]:
+    """The x ranges (first and last point) of the runs of True flags."""
+    return [(pts[i][0], pts[j][0]) for i, j in runs(flags)] if any(flags) else []
+
+
+def describe_differences(curve: Curve, ranges: Sequence[tuple[float, float]] | None = None) -> str:
+    """One sentence a reader without the picture can use: where the two curves part.
+
+    ranges, when given, must be differing_ranges(curve) (a caller that has it saves the work).
+    """
     if curve.student is None:
         return ""
     name = {"line": "z", "bars": "class", "entropy": "scale"}[curve.kind]
-    ranges = differing_ranges(curve)
+    ranges = differing_ranges(curve) if ranges is None else ranges
     if not ranges:
         return f"Your values match the reference at every one of the {len(curve.x)} sampled points."
     between = "for classes {} to {}" if curve.kind == "bars" else f"for {name} from {{}} to {{}}"

@@ -4,12 +4,19 @@ Everything a page shows comes from the typed view models in grader.reports.conte
 grader.reports.index_context; the templates only lay them out. Student ids, messages and printed
 output are hostile text, so every template is autoescaped and an undefined name is an error
 rather than an empty string.
+
+The environment (and so every compiled template) is made once per process. Pieces of the feedback
+page that many students share are rendered once per distinct view model (see SharedFragments).
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 
 import jinja2
 from markupsafe import Markup
@@ -20,18 +27,74 @@ from grader.reports.context import REVEALS, Reveal, feedback_page
 from grader.reports.index_context import index_page
 
 SORT_SCRIPT_TEMPLATE = "_sort_table.js.j2"
+SHARED_CHARS = 4_000_000
+"""Most characters of shared fragments kept at once, so memory stays flat however large the class."""
+
+
+class SharedFragments:
+    """Renders macro(view) once per distinct view and hands the same markup to later pages.
+
+    The view models are frozen dataclasses of already-worded (and, by the macro, escaped) text, so
+    equal views render to equal markup; a class's many correct answers make most exercise sections
+    of most pages equal. Least recently used fragments are dropped past `limit` characters.
+    """
+
+    def __init__(self, limit: int = SHARED_CHARS) -> None:
+        self._limit = limit
+        self._chars = 0
+        self._kept: OrderedDict[tuple[object, Hashable], Markup] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, view: Hashable, macro: Callable[[object], str]) -> Markup:
+        """The template filter: {{ view|shared(macro) }}."""
+        key = (macro, view)
+        with self._lock:
+            found = self._kept.get(key)
+            if found is not None:
+                self._kept.move_to_end(key)
+                return found
+        made = Markup(macro(view))
+        with self._lock:
+            if key not in self._kept and len(made) <= self._limit:
+                self._kept[key] = made
+                self._chars += len(made)
+                while self._chars > self._limit:
+                    self._chars -= len(self._kept.popitem(last=False)[1])
+        return made
 
 
 def make_environment() -> jinja2.Environment:
-    """A Jinja2 environment over the shipped templates, escaping everything it renders."""
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(paths.templates_dir())),
+    """The Jinja2 environment over the shipped templates, escaping everything it renders.
+
+    Made once per templates folder and process: compiling the templates costs more than
+    rendering a dozen pages.
+    """
+    return _environment(str(paths.templates_dir()))
+
+
+@functools.lru_cache(maxsize=4)
+def _environment(folder: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folder),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,
     )
+    env.filters["shared"] = SharedFragments()
+    return env
+
+
+FEEDBACK_TEMPLATES = ("feedback.html.j2", "base.html.j2", "_macros.html.j2",
+                      "_feedback_parts.html.j2")
+
+
+def load_feedback_templates(env: jinja2.Environment) -> None:
+    """Compile every template a feedback page uses now (e.g. before forking render workers)."""
+    for name in FEEDBACK_TEMPLATES:
+        env.get_template(name)
 
 
 def render_feedback(env: jinja2.Environment, run: GradeRun, result: SubmissionResult, *,

@@ -15,6 +15,7 @@ from grader.records import GradeRun, SubmissionResult, TestOutcome
 from grader.reports import svg
 from grader.reports.context import (
     RunFooter,
+    by_exercise,
     clip,
     exercise_order,
     fmt_percent,
@@ -24,7 +25,7 @@ from grader.reports.context import (
     run_footer,
     student_href,
 )
-from grader.reports.svg import safe_text
+from grader.reports.svg_parts import safe_text
 
 TOP_MISCONCEPTIONS = 10
 
@@ -138,12 +139,18 @@ def _all_tests(subs: Sequence[SubmissionResult]) -> list[TestOutcome]:
     return [t for s in subs for t in s.tests]
 
 
-def exercise_stats(subs: Sequence[SubmissionResult]) -> tuple[ExerciseStat, ...]:
+Grouped = dict[str, list[TestOutcome]]
+"""A submission's tests by exercise (context.by_exercise)."""
+
+
+def exercise_stats(subs: Sequence[SubmissionResult],
+                   grouped: Sequence[Grouped] | None = None) -> tuple[ExerciseStat, ...]:
+    """grouped, when given, holds by_exercise(s.tests) for each of subs."""
+    groups = [by_exercise(s.tests) for s in subs] if grouped is None else grouped
     rows = []
     for name in exercise_order(_all_tests(subs)):
-        totals = [(sum(t.score for t in s.tests if t.exercise == name),
-                   sum(t.max_score for t in s.tests if t.exercise == name))
-                  for s in subs if any(t.exercise == name for t in s.tests)]
+        totals = [(sum(t.score for t in g[name]), sum(t.max_score for t in g[name]))
+                  for g in groups if name in g]
         mean = statistics.fmean(a for a, _ in totals)
         top = max(b for _, b in totals)
         rows.append(ExerciseStat(name, fmt_points(mean), fmt_points(top), rate(mean, top),
@@ -156,9 +163,12 @@ def test_stats(subs: Sequence[SubmissionResult]) -> tuple[TestStat, ...]:
     first: dict[str, TestOutcome] = {}
     counts: dict[str, list[int]] = {}
     for t in _all_tests(subs):
-        first.setdefault(t.id, t)
-        tally = counts.setdefault(t.id, [0, 0])
-        tally[0] += t.outcome == "passed"
+        tally = counts.get(t.id)
+        if tally is None:
+            first[t.id] = t
+            tally = counts[t.id] = [0, 0]
+        if t.outcome == "passed":
+            tally[0] += 1
         tally[1] += 1
     order = exercise_order(first.values())
     ids = sorted(first, key=lambda i: order.index(first[i].exercise))
@@ -174,8 +184,10 @@ def misconception_stats(subs: Sequence[SubmissionResult]) -> tuple[Misconception
     functions: dict[str, dict[str, None]] = {}
     for s in subs:
         for t in s.tests:
+            if t.outcome == "passed":
+                continue
             key = t.pitfall or t.misconception
-            if t.outcome == "passed" or not key:
+            if not key:
                 continue
             students.setdefault(key, set()).add(s.id)
             if t.misconception and not sentence.get(key):
@@ -205,10 +217,13 @@ def _trouble(sub: SubmissionResult) -> TroubleRow | None:
                       clip(bad[0].message, 300))
 
 
-def student_row(sub: SubmissionResult, exercises: Sequence[str]) -> StudentRow:
+def student_row(sub: SubmissionResult, exercises: Sequence[str],
+                grouped: Grouped | None = None) -> StudentRow:
+    """grouped, when given, is by_exercise(sub.tests)."""
+    groups = by_exercise(sub.tests) if grouped is None else grouped
     cells = []
     for name in exercises:
-        mine = [t for t in sub.tests if t.exercise == name]
+        mine = groups.get(name, [])
         score = sum(t.score for t in mine)
         text = f"{fmt_points(score)} / {fmt_points(sum(t.max_score for t in mine))}" \
             if mine else "—"
@@ -224,10 +239,12 @@ def student_row(sub: SubmissionResult, exercises: Sequence[str]) -> StudentRow:
 def index_page(run: GradeRun) -> IndexPage:
     subs = sorted(run.submissions, key=lambda s: s.id)
     names = exercise_order(_all_tests(subs))
+    grouped = [by_exercise(s.tests) for s in subs]
     trouble = tuple(row for row in map(_trouble, subs) if row is not None)
     return IndexPage(
         stats=class_stats(subs),
         histogram=svg.histogram(_percents(subs), 100.0, unit="percent"),
-        exercise_names=names, exercises=exercise_stats(subs), tests=test_stats(subs),
+        exercise_names=names, exercises=exercise_stats(subs, grouped), tests=test_stats(subs),
         misconceptions=misconception_stats(subs), trouble=trouble,
-        students=tuple(student_row(s, names) for s in subs), footer=run_footer(run))
+        students=tuple(student_row(s, names, g) for s, g in zip(subs, grouped)),
+        footer=run_footer(run))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -114,10 +115,84 @@ def dumps_results(run: GradeRun, *, include_timings: bool = True) -> str:
     # pure-Python one), readable and diff-friendly line by line, and converted one submission
     # at a time so a large class never exists twice in memory as dicts.
     head = {k: v for k, v in run_to_dict(replace(run, submissions=())).items() if k != "submissions"}
-    rows = ",\n".join(json.dumps(_submission_to_dict(s, include_timings), ensure_ascii=False,
-                                 allow_nan=False) for s in run.submissions)
+    memo: dict[tuple[object, ...], str] = {}
+    rows = ",\n".join(_submission_json(s, include_timings, memo) for s in run.submissions)
     return f'{json.dumps(head, ensure_ascii=False)[:-1]}, "submissions": [\n{rows}\n]}}\n'
 
+
+_MEMO_SIZE = 4096
+"""Most distinct tests and curves whose JSON one dumps_results keeps for reuse."""
+
+
+def _dumps(data: object) -> str:
+    return json.dumps(data, ensure_ascii=False, allow_nan=False)
+
+
+def _submission_json(result: SubmissionResult, include_timings: bool,
+                     memo: dict[tuple[object, ...], str]) -> str:
+    """json.dumps(_submission_to_dict(result, include_timings)), byte for byte, built from the
+    JSON of its tests and curves: most of those are the same for many students of a class."""
+    head = _dumps({"id": result.id, "status": result.status, "error": result.error,
+                   "score": float(result.score), "max_score": float(result.max_score),
+                   "problems": list(result.problems)})
+    tests = ", ".join(_tests_json(result.tests, include_timings, memo))
+    curves = ", ".join(_curve_json(c, memo) for c in result.curves)
+    return f'{head[:-1]}, "tests": [{tests}], "curves": [{curves}]}}'
+
+
+def _tests_json(tests: Sequence[TestOutcome], include_timings: bool,
+                memo: dict[tuple[object, ...], str]) -> list[str]:
+    """The JSON of each test: everything but its duration is shared by many students."""
+    texts = []
+    for test in tests:
+        # Millisecond resolution: finer digits are noise and would churn diffs between reruns.
+        duration = round(float(test.duration), 3) if include_timings else 0.0
+        if not math.isfinite(duration):
+            _dumps(duration)  # raises, as json.dumps of the whole record would
+        # Every field but the duration. A zero score goes in as its repr: 0.0 and -0.0 are
+        # equal but not the same JSON.
+        key = (test.id, test.exercise, test.function, test.name, test.outcome,
+               test.score or repr(test.score), test.max_score or repr(test.max_score),
+               test.visibility, test.message, test.hints, test.pitfall, test.misconception,
+               test.advisories)
+        try:
+            body = memo.get(key)
+        except TypeError:  # an unhashable field: no sharing
+            body = _dumps(_test_body(test))
+        if body is None:
+            body = memo[key] = _dumps(_test_body(test))
+            if len(memo) > _MEMO_SIZE:
+                memo.clear()
+        texts.append(f'{body[:-1]}, "duration": {float.__repr__(duration)}}}')
+    return texts
+
+
+def _test_body(test: TestOutcome) -> dict[str, object]:
+    data = _test_to_dict(test, False)
+    del data["duration"]
+    return data
+
+
+def _curve_json(curve: Curve, memo: dict[tuple[object, ...], str]) -> str:
+    key = _curve_key(curve)
+    text = memo.get(key) if key is not None else None
+    if text is None:
+        text = _dumps(_curve_to_dict(curve))
+        if key is not None:
+            memo[key] = text
+            if len(memo) > _MEMO_SIZE:
+                memo.clear()
+    return text
+
+
+def _curve_key(curve: Curve) -> tuple[object, ...] | None:
+    """Every field, the samples as their exact bits."""
+    try:
+        student = None if curve.student is None else array("d", curve.student).tobytes()
+        return ("curve", curve.exercise, curve.function, curve.kind, curve.note,
+                array("d", curve.x).tobytes(), array("d", curve.reference).tobytes(), student)
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 def write_results_json(run: GradeRun, out_dir: Path, *, include_timings: bool = True) -> Path:
