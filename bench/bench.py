@@ -42,7 +42,7 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 # Budgets from the design: 500 submissions in 20 s on 2 cores, 10x the naive baseline.
 TARGET_SECONDS_PER_500 = 20.0
 TARGET_SPEEDUP = 10.0
-# Tree RSS is sampled, so two equal runs differ by a few MiB; a tenth more is real growth
+# Tree memory (PSS) is sampled, so two equal runs differ by a few MiB; a tenth more is real growth
 # (at five times the class, it would be half as much again at 25 times).
 PEAK_GROWTH_ALLOWED = 1.10
 # The naive baseline has no per-call deadline; this only stops a runaway run of the benchmark.
@@ -214,7 +214,11 @@ def build_class(folder: Path, size: int, seed: int) -> list[Student]:
 
 
 def _proc_table() -> dict[int, tuple[int, int]]:
-    """pid -> (ppid, resident pages) for every process visible in /proc."""
+    """pid -> (ppid, proportional set size in bytes) for every process visible in /proc.
+
+    PSS, not RSS: the sandbox children are forked from one warm worker and share most of their
+    pages with it, and RSS would count every shared page once per process.
+    """
     table: dict[int, tuple[int, int]] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -222,16 +226,28 @@ def _proc_table() -> dict[int, tuple[int, int]]:
         try:
             with open(f"/proc/{entry.name}/stat", "rb") as handle:
                 raw = handle.read()
+            pss = _pss(entry.name)
         except OSError:
             continue  # exited between the listing and the read
         # The command name may hold spaces and parentheses: split after its last ')'.
         rest = raw[raw.rfind(b")") + 2:].split()
-        table[int(entry.name)] = (int(rest[1]), int(rest[21]))
+        table[int(entry.name)] = (int(rest[1]), pss if pss is not None else int(rest[21]) * PAGE)
     return table
 
 
+def _pss(pid: str) -> int | None:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except FileNotFoundError:
+        return None  # a kernel without smaps_rollup: fall back to RSS
+    return None
+
+
 def tree_rss(root: int) -> dict[int, list[int]]:
-    """Resident bytes of root and each descendant, grouped by depth below root (0 = root)."""
+    """Memory (PSS) of root and each descendant, grouped by depth below root (0 = root)."""
     table = _proc_table()
     children: dict[int, list[int]] = {}
     for pid, (ppid, _) in table.items():
@@ -241,7 +257,7 @@ def tree_rss(root: int) -> dict[int, list[int]]:
     while todo:
         pid, depth = todo.pop()
         if pid in table:
-            levels.setdefault(depth, []).append(table[pid][1] * PAGE)
+            levels.setdefault(depth, []).append(table[pid][1])
         todo.extend((child, depth + 1) for child in children.get(pid, ()))
     return levels
 
@@ -260,14 +276,14 @@ def describe_levels(levels: dict[int, list[int]]) -> str:
 
 
 class TreeSampler(threading.Thread):
-    """Samples a process tree's total RSS every SAMPLE_SECONDS until stopped; keeps the peak."""
+    """Samples a process tree's total PSS every SAMPLE_SECONDS until stopped; keeps the peak."""
 
     def __init__(self, root: int) -> None:
         super().__init__(daemon=True)
         self.root, self.peak = root, 0
         self.at_peak: dict[int, list[int]] = {}
         self.largest: dict[int, list[int]] = {}
-        """Depth -> [the largest RSS any one process at that depth reached]."""
+        """Depth -> [the largest PSS any one process at that depth reached]."""
         self.stopped = threading.Event()
 
     def run(self) -> None:
@@ -288,11 +304,11 @@ class GradeTiming:
     size: int
     seconds: float
     peak_tree: int
-    """Largest total RSS of the whole process tree seen by the sampler, bytes."""
+    """Largest total PSS of the whole process tree seen by the sampler, bytes."""
     at_peak: str
     """Which processes held the memory at the peak."""
     largest: str
-    """The largest RSS each kind of process reached at any time."""
+    """The largest PSS each kind of process reached at any time."""
     max_rss: int
     """ru_maxrss of the tree: the largest single process, bytes."""
     cpu_seconds: float
@@ -632,7 +648,7 @@ def _grade_line(label: str, run: GradeTiming) -> str:
     return (f"{label:<17} {run.seconds:6.1f} s  {run.size / run.seconds:6.1f} subs/s  "
             f"{1000 * run.seconds / run.size:6.1f} ms/sub  "
             f"(cpu {1000 * run.cpu_seconds / run.size:.1f} ms/sub)  "
-            f"peak RSS (tree) {_mib(run.peak_tree)}, largest process {_mib(run.max_rss)}\n"
+            f"peak PSS (tree) {_mib(run.peak_tree)}, largest process {_mib(run.max_rss)}\n"
             f"{'':<17} at the peak: {run.at_peak}\n"
             f"{'':<17} largest ever: {run.largest}")
 
@@ -723,7 +739,7 @@ def graded(root: Path, name: str, size: int, args: argparse.Namespace) -> tuple[
     run = time_grade(root / f"class-{name}", root / f"out-{name}", args.jobs, size)
     if run.exit_code != 0:
         sys.exit(f"grade exited with {run.exit_code} on the class of {size}:\n{run.output}")
-    _say(f"  {run.seconds:.1f} s, peak tree RSS {_mib(run.peak_tree)}")
+    _say(f"  {run.seconds:.1f} s, peak tree PSS {_mib(run.peak_tree)}")
     return students, run, check_results(root / f"out-{name}", students)
 
 

@@ -36,8 +36,10 @@ class GradeOptions:
     """Seconds per call into student code."""
     memory_bytes: int = 1 << 30
     """Memory limit per submission."""
-    shard_size: int = 100
+    shard_size: int = 200
     """Most submissions one judge process takes: keeps memory flat however large the class."""
+    cohort_size: int = 16
+    """Submissions a judge grades side by side: pytest's cost per test is shared between them."""
     plots: bool = True
     """Sample functions for the feedback plots."""
     hide: tuple[str, ...] = ()
@@ -94,8 +96,10 @@ def _alive(pid: int) -> bool:
 def _split(submissions: list[Submission], options: GradeOptions) -> list[list[Submission]]:
     if not submissions:
         return []
-    per_job = -(-len(submissions) // max(1, options.jobs))
-    size = max(1, min(options.shard_size, per_job))
+    # Two shards per job: one shard slowed down by hanging submissions does not leave a core
+    # idle at the end, and each judge's start-up (about a second) is paid only a few times.
+    per_job = -(-len(submissions) // (2 * max(1, options.jobs)))
+    size = max(1, min(options.shard_size, max(per_job, options.cohort_size)))
     return [submissions[i:i + size] for i in range(0, len(submissions), size)]
 
 
@@ -111,7 +115,7 @@ def _run_shard(number: int, shard: list[Submission], suites: tuple[str, ...], wo
         memory_bytes=options.memory_bytes,
         hide=(str(workdir), str(paths.reference_dir()), *options.hide),
         workdir=str(shard_dir), exercises=options.exercises, plots=options.plots,
-        progress_fd=write_fd)
+        cohort_size=options.cohort_size, progress_fd=write_fd)
     manifest.dump(shard_dir / "manifest.json")
     for sub in shard:
         if sub.error is not None:

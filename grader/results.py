@@ -48,7 +48,9 @@ def build_run(submissions: list[Submission], reports: list[ShardReport], seed: i
             continue
         for raw in data.get("tests", []):
             meta = raw.get("metadata") or {}
-            tests[str(meta.get("submission", ""))].append(_outcome(raw, meta))
+            verdicts = meta.get("verdicts") or {}
+            for sid in meta.get("submissions") or []:
+                tests[str(sid)].append(_outcome(raw, meta, verdicts.get(sid)))
         extra = data.get("grader", {})
         isolation = isolation or list(extra.get("isolation", []))
         for sid, raw_curves in extra.get("curves", {}).items():
@@ -71,13 +73,16 @@ def _load(shard: ShardReport) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _outcome(raw: dict[str, Any], meta: dict[str, Any]) -> TestOutcome:
+def _outcome(raw: dict[str, Any], meta: dict[str, Any],
+             found_verdict: dict[str, Any] | None) -> TestOutcome:
+    """One submission's outcome of one test; no verdict means the test could not run at all."""
+    verdict = found_verdict or {"kind": "error", "message": _crash_text(raw)}
     points = float(meta.get("points", 1.0))
-    passed = raw.get("outcome") == "passed"
-    kind = "passed" if passed else str(meta.get("kind", "error"))
+    kind = str(verdict.get("kind", "error"))
+    passed = kind == "passed"
     outcome = {"passed": "passed", "failed": "failed", "timeout": "timeout"}.get(kind, "error")
-    message = "" if passed else str(meta.get("message") or _crash_text(raw))
-    pitfall = meta.get("detected_pitfall") or (meta.get("pitfall") if kind == "failed" else None)
+    message = "" if passed else str(verdict.get("message") or _crash_text(raw))
+    pitfall = verdict.get("detected_pitfall") or (meta.get("pitfall") if kind == "failed" else None)
     found = hints.lookup(pitfall) if pitfall else None
     return TestOutcome(
         id=str(meta.get("test_id", raw.get("nodeid", ""))),
@@ -88,8 +93,8 @@ def _outcome(raw: dict[str, Any], meta: dict[str, Any]) -> TestOutcome:
         message=message, hints=(found.hint,) if found else (),
         pitfall=str(pitfall) if pitfall else None,
         misconception=found.misconception if found else "",
-        advisories=_advisories(meta, passed),
-        duration=round(float(raw.get("call", {}).get("duration", 0.0)), 3),
+        advisories=_advisories(meta, verdict, passed),
+        duration=round(float(verdict.get("duration", 0.0)), 3),
     )
 
 
@@ -101,14 +106,14 @@ def _crash_text(raw: dict[str, Any]) -> str:
     return "the grader could not run this test"
 
 
-def _advisories(meta: dict[str, Any], passed: bool) -> tuple[str, ...]:
+def _advisories(meta: dict[str, Any], verdict: dict[str, Any], passed: bool) -> tuple[str, ...]:
     # A failed test already explains itself; warnings only teach when the answer was right.
     if not passed:
         return ()
     function = meta.get("function") or "your code"
     return tuple(f"{function}() gave the right answer but raised a warning: {w}. Numerically "
                  "careful code avoids it (see the lesson's stable forms)."
-                 for w in meta.get("advisories", []))
+                 for w in verdict.get("advisories", []))
 
 
 def _curve(raw: dict[str, Any]) -> Curve:

@@ -276,10 +276,11 @@ def test_erin_is_told_which_files_are_missing(browser: Chromium, graded: Graded)
 
 def _secret_lines(sub: dict[str, Any]) -> tuple[set[str], set[str]]:
     """Lines of hidden tests' messages, and hidden tests' titles, that nothing a student may see
-    (visible tests' messages and titles, misconceptions, hints) also contains."""
-    shown = " \n ".join(squash(x) for t in sub["tests"] for x in (
+    (visible tests' messages and titles, misconceptions, hints, notes under the plots) also
+    contains."""
+    shown = " \n ".join([*(squash(x) for t in sub["tests"] for x in (
         [t["message"], t["name"]] if t["visibility"] != "hidden" else []) +
-        [t["misconception"] or "", *t["hints"]])
+        [t["misconception"] or "", *t["hints"]]), *(squash(c["note"]) for c in sub["curves"])])
     lines, titles = set(), set()
     for t in sub["tests"]:
         if t["visibility"] != "hidden" or t["outcome"] == "passed":

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import types
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any, Callable
 
 import numpy as np
@@ -59,7 +59,8 @@ def sample(session: Session, reference: Callable[[str], types.ModuleType],
         curve = Curve(exercise=spec.exercise, function=spec.function, kind=spec.kind,  # type: ignore[arg-type]
                       x=_floats(spec.x if spec.kind != "bars" else np.arange(spec.x.size)),
                       reference=_floats(expected), student=got, note=note)
-        curves.append(asdict(curve))
+        # Shallow: asdict would deep-copy every tuple of floats, a visible cost per submission.
+        curves.append({f.name: getattr(curve, f.name) for f in fields(curve)})
     return curves
 
 
@@ -75,8 +76,10 @@ def _student_values(session: Session, spec: PlotSpec) -> tuple[tuple[float, ...]
     calls = [((LESSON_LOGITS, float(1.0 / s)) if spec.kind == "entropy" else (spec.x,))
              for s in (spec.x if spec.kind == "entropy" else [0])]
     values = []
-    for args in calls:
-        result = session.call(spec.exercise, spec.function, args, {})
+    # One round trip for all of a plot's calls; one by one only if that gave no answer.
+    answers = session.call_many(spec.exercise, spec.function, [(args, {}) for args in calls])
+    for n, args in enumerate(calls):
+        result = answers[n] if answers else session.call(spec.exercise, spec.function, args, {})
         if not result.ok:
             return None, result.message
         try:

@@ -1,15 +1,16 @@
-"""The judge's pytest plugin: parametrizes the suites over a shard's submissions and backs the
-`student` fixture with the sandbox.
+"""The judge's pytest plugin: runs the suites over a shard's submissions, cohort by cohort, and
+backs the `student` fixture with the sandbox.
 
-Like pytest's junitxml, results are collected through hooks: per test, the metadata pytest-json-report
-writes (exercise, function, points, visibility, the student-facing message and the pitfall); at
-session end, the isolation level and the plot data for every submission.
+Each test is one pytest item per cohort (grader.judge.cohort); its body runs once per submission
+of the cohort, and each run's verdict (outcome, student-facing message, pitfall, advisories) goes
+into the metadata pytest-json-report writes. Like pytest's junitxml, everything is collected
+through hooks; at session end come the isolation level and the plot data for every submission.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import os
+import time
 import types
 import zlib
 from typing import Any, Iterator
@@ -17,13 +18,13 @@ from typing import Any, Iterator
 import numpy as np
 import pytest
 
-from grader.judge import checks, plots
-from grader.judge.errors import PitfallDetected, StudentError
+from grader.judge import plan, verdict
+from grader.judge.cohort import Cohort
 from grader.judge.manifest import Manifest
-from grader.judge.proxy import StudentModule
+from grader.judge.proxy import Call, StudentModule
 from grader.paths import reference_dir
 from grader.records import CallResult
-from grader.sandbox.client import Sandbox, SandboxConfig, Session
+from grader.sandbox.client import MAX_SLOTS, Sandbox, SandboxConfig
 
 
 _MARKS = pytest.StashKey[dict[str, Any]]()
@@ -50,58 +51,68 @@ def test_id(item: pytest.Item) -> str:
 
 
 class JudgePlugin:
-    """Runs one shard: one sandbox worker, one child per submission at a time."""
+    """Runs one shard: one sandbox worker; cohorts of submissions graded side by side."""
 
     def __init__(self, manifest: Manifest) -> None:
         self.manifest = manifest
-        self.ids = [s.id for s in manifest.submissions if s.error is None]
+        ids = [s.id for s in manifest.submissions if s.error is None]
+        size = max(1, min(manifest.cohort_size, MAX_SLOTS))
+        self.cohorts = [ids[i:i + size] for i in range(0, len(ids), size)]
         self.sources = {s.id: s.sources for s in manifest.submissions}
         self.sandbox = Sandbox(SandboxConfig(
             timeout=manifest.timeout, memory_bytes=manifest.memory_bytes,
             hide=manifest.hide, workdir=manifest.workdir))
-        self.current: tuple[str, Session] | None = None
-        self.calls: list[CallResult] = []
+        self.current: tuple[int, Cohort] | None = None
         self.curves: dict[str, list[dict[str, Any]]] = {}
         self.references: dict[str, types.ModuleType] = {}
         self.item: pytest.Item | None = None
+        self.plan: dict[str, list[Call]] = {}
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "grade(**kw): exercise, function, points, visibility, pitfall")
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         if "student" in metafunc.fixturenames:
-            metafunc.parametrize("submission_id", self.ids, ids=self.ids)
+            names = [f"cohort{n}" for n in range(len(self.cohorts))]
+            metafunc.parametrize("cohort", range(len(self.cohorts)), ids=names)
 
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         wanted = set(self.manifest.exercises)
         kept = [it for it in items if grade_marks(it).get("exercise") in wanted]
-        order = {sid: n for n, sid in enumerate(self.ids)}
-        # One child per submission at a time: run all of a submission's tests together.
-        kept.sort(key=lambda it: order.get(_submission_of(it), -1))
+        # A cohort's children live from its first test to its last: run its tests together.
+        kept.sort(key=_cohort_of)
         items[:] = kept
+        self._learn_calls([it for it in kept if _cohort_of(it) == 0])
 
-    def _session(self, submission_id: str) -> Session:
-        if self.current is not None and self.current[0] == submission_id:
+    def _learn_calls(self, items: list[pytest.Item]) -> None:
+        """Record the calls each test makes on the reference, to fetch them ahead per submission."""
+        for item in items:
+            if not isinstance(item, pytest.Function) or "student" not in item.fixturenames:
+                continue
+            exercise = grade_marks(item)["exercise"]
+            known = {"reference": self._reference(exercise), "rng": self._rng(item), "cohort": 0}
+            names = item._fixtureinfo.argnames
+            if all(name in known or name == "student" for name in names):
+                arguments = {name: known[name] for name in names if name != "student"}
+                self.plan.setdefault(exercise, []).extend(
+                    plan.record(item.obj, arguments, self._reference(exercise)))
+
+    def _cohort(self, number: int) -> Cohort:
+        if self.current is not None and self.current[0] == number:
             return self.current[1]
         self._finish_current()
-        session = self.sandbox.open(self.sources[submission_id])
-        self.current = (submission_id, session)
-        return session
+        cohort = Cohort(self.sandbox, self.cohorts[number], self.sources,
+                        self.manifest.memory_bytes, self.plan)
+        self.current = (number, cohort)
+        return cohort
 
     def _finish_current(self) -> None:
         if self.current is None:
             return
-        sid, session = self.current
-        try:
-            if self.manifest.plots:
-                self.curves[sid] = plots.sample(session, self._reference, self.manifest.exercises)
-        except Exception:  # noqa: BLE001 - a missing plot must never cost a test result
-            self.curves[sid] = []
-        finally:
-            session.close()
+        cohort = self.current[1]
         self.current = None
-        if self.manifest.progress_fd >= 0:
-            os.write(self.manifest.progress_fd, f"{sid}\n".encode())
+        self.curves.update(cohort.finish(self._reference, self.manifest.exercises,
+                                         self.manifest.plots, self.manifest.progress_fd))
 
     def _reference(self, exercise: str) -> types.ModuleType:
         if exercise not in self.references:
@@ -113,20 +124,20 @@ class JudgePlugin:
             self.references[exercise] = module
         return self.references[exercise]
 
-    # The fixtures read the running test from self.item rather than asking for `request`: pytest
-    # builds a fixture definition for every `request` asked for, a visible share of each test.
+    # `student` and `rng` differ per submission: pytest only sees placeholders, and
+    # pytest_pyfunc_call passes each submission's own. The fixtures read the running test from
+    # self.item rather than asking for `request`, which costs a fixture definition per test.
     @pytest.fixture
-    def student(self, submission_id: str) -> Any:
-        exercise = grade_marks(self._running())["exercise"]
-        return StudentModule(self._session(submission_id), exercise, self.calls.append)
+    def student(self, cohort: int) -> object:
+        return _PER_SUBMISSION
 
     @pytest.fixture
     def reference(self) -> types.ModuleType:
         return self._reference(grade_marks(self._running())["exercise"])
 
     @pytest.fixture
-    def rng(self) -> np.random.Generator:
-        return np.random.default_rng([self.manifest.seed, zlib.crc32(test_id(self._running()).encode())])
+    def rng(self) -> object:
+        return _PER_SUBMISSION
 
     def _running(self) -> pytest.Item:
         assert self.item is not None, "fixtures are set up inside pytest_runtest_setup"
@@ -135,17 +146,53 @@ class JudgePlugin:
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Iterator[None]:
         self.item = item
-        self.calls.clear()
         yield
+
+    def pytest_runtest_teardown(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
+        # A cohort ends with its last test: its plots and progress must not wait for the session
+        # end, where pytest-json-report may already be writing.
+        if nextitem is None or _cohort_of(nextitem) != _cohort_of(item):
+            self._finish_current()
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> bool | None:
+        """Run the test body once per submission of the cohort, recording a verdict for each."""
+        if "cohort" not in pyfuncitem.funcargs:
+            return None
+        cohort = self._cohort(_cohort_of(pyfuncitem))
+        marks = grade_marks(pyfuncitem)
+        names = pyfuncitem._fixtureinfo.argnames
+        shared = {name: pyfuncitem.funcargs[name] for name in names}
+        verdicts: dict[str, dict[str, Any]] = {}
+        for sid in cohort.ids:
+            calls: list[CallResult] = []
+            kwargs = dict(shared)
+            exercise = marks["exercise"]
+            kwargs["student"] = StudentModule(cohort.session(sid), exercise, calls.append,
+                                              cohort.answers(sid, exercise))
+            if "rng" in kwargs:
+                kwargs["rng"] = self._rng(pyfuncitem)
+            start = time.perf_counter()
+            try:
+                pyfuncitem.obj(**kwargs)
+                verdicts[sid] = verdict.passed(calls, time.perf_counter() - start)
+            except (Exception, pytest.fail.Exception) as exc:  # noqa: BLE001 - each one is a verdict
+                verdicts[sid] = verdict.failed(exc, marks.get("function"), calls,
+                                               time.perf_counter() - start)
+            cohort.after_test(sid)
+        pyfuncitem.stash[_VERDICTS] = verdicts
+        return True
+
+    def _rng(self, item: pytest.Item) -> np.random.Generator:
+        return np.random.default_rng([self.manifest.seed, zlib.crc32(test_id(item).encode())])
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_makereport(self, item: pytest.Item,
                                   call: pytest.CallInfo[None]) -> pytest.TestReport | None:
         """A failure's report with a one-line longrepr.
 
-        pytest's own traceback formatting parses the test's source for every failure, which
-        cost most of a judge's time on a class with many mistakes; the student-facing message
-        comes from the metadata anyway.
+        pytest's own traceback formatting parses the test's source for every failure; only a
+        fault of the grader itself fails a test item here (students' failures are verdicts).
         """
         excinfo = call.excinfo
         if excinfo is None or isinstance(excinfo.value, pytest.skip.Exception):
@@ -158,18 +205,19 @@ class JudgePlugin:
 
     def pytest_json_runtest_metadata(self, item: pytest.Item, call: pytest.CallInfo[None]) -> dict[str, Any]:
         if call.when == "setup":
-            return _static_metadata(item)
+            return _static_metadata(item, self.cohorts)
         if call.when != "call":
             return {}
-        meta: dict[str, Any] = {"advisories": _advisories(self.calls)}
-        if call.excinfo is not None:
-            meta.update(_failure_metadata(call.excinfo.value, grade_marks(item).get("function")))
-        return meta
+        return {"verdicts": item.stash.get(_VERDICTS, {})}
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        self._finish_current()
-        self.sandbox.close()
+        try:
+            self._finish_current()
+        finally:
+            if self.current is not None:
+                self.current[1].close()
+            self.sandbox.close()
 
     def pytest_json_modifyreport(self, json_report: dict[str, Any]) -> None:
         json_report["grader"] = {
@@ -178,16 +226,21 @@ class JudgePlugin:
         }
 
 
-def _submission_of(item: pytest.Item) -> str:
+_PER_SUBMISSION = object()
+_VERDICTS = pytest.StashKey[dict[str, dict[str, Any]]]()
+
+
+def _cohort_of(item: pytest.Item) -> int:
     callspec = getattr(item, "callspec", None)
-    return str(callspec.params.get("submission_id", "")) if callspec is not None else ""
+    return int(callspec.params.get("cohort", -1)) if callspec is not None else -1
 
 
-def _static_metadata(item: pytest.Item) -> dict[str, Any]:
+def _static_metadata(item: pytest.Item, cohorts: list[list[str]]) -> dict[str, Any]:
     marks = grade_marks(item)
     doc = (getattr(item, "obj", None).__doc__ or "").strip().splitlines()
+    number = _cohort_of(item)
     return {
-        "submission": _submission_of(item),
+        "submissions": cohorts[number] if 0 <= number < len(cohorts) else [],
         "test_id": test_id(item),
         "exercise": marks.get("exercise"),
         "function": marks.get("function"),
@@ -196,36 +249,3 @@ def _static_metadata(item: pytest.Item) -> dict[str, Any]:
         "pitfall": marks.get("pitfall"),
         "title": doc[0] if doc else item.name,
     }
-
-
-def _failure_metadata(exc: BaseException, function: str | None) -> dict[str, Any]:
-    """Outcome kind, student-facing message and detected pitfall for a failed test."""
-    if isinstance(exc, StudentError):
-        pitfall = checks.diagnose_error(exc.message, function, exc.kind)
-        return {"kind": exc.outcome, "error_kind": exc.kind, "message": exc.message,
-                "detected_pitfall": pitfall}
-    if isinstance(exc, AssertionError):
-        pitfall = exc.pitfall if isinstance(exc, PitfallDetected) else None
-        return {"kind": "failed", "message": _assert_text(exc), "detected_pitfall": pitfall}
-    return {"kind": "internal", "message": f"the grader failed inside this test "
-            f"({type(exc).__name__}: {str(exc)[:300]}); please tell your instructor"}
-
-
-def _assert_text(exc: AssertionError) -> str:
-    text = str(exc).strip()
-    # pytest's assertion rewriting appends its own introspection after the message line(s)
-    # of a bare assert; a student gains nothing from 'assert False' noise.
-    text = text.split("\nassert ", 1)[0]
-    return text[:3000] or "wrong answer"
-
-
-def _advisories(calls: list[CallResult]) -> list[str]:
-    seen: list[str] = []
-    for result in calls:
-        for warning in result.warnings:
-            # Underflow to 0 is the right answer for e^-1000; NumPy itself ignores it by default.
-            if "underflow" in warning:
-                continue
-            if warning not in seen:
-                seen.append(warning)
-    return seen[:5]

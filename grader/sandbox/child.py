@@ -94,67 +94,84 @@ def run(fd: int, sources: dict[str, str], plan: isolation.Plan) -> None:
             header, blobs = protocol.recv_frame(chan)
         except (EOFError, ConnectionError, protocol.ProtocolError):
             return
-        if header.get("op") != "call":
+        op = header.get("op")
+        if op not in ("call", "map"):
             return
+        reply_blobs: list[bytes] = []
         try:
-            reply, reply_blobs = _call(header, blobs, out, finder)
+            if op == "call":
+                reply = _call(header, blobs, out, finder, reply_blobs)
+            else:
+                reply = {"results": [_call({**header, **one}, blobs, out, finder, reply_blobs)
+                                     for one in header["calls"]]}
         except BaseException as exc:  # noqa: BLE001 - e.g. the student replaced a builtin we use
-            reply, reply_blobs = _fail("exception", "your code broke Python itself while the "
-                                       f"result was sent back ({type(exc).__name__})"), []
+            reply_blobs = []
+            reply = _fail("exception", "your code broke Python itself while the "
+                          f"result was sent back ({type(exc).__name__})")
         protocol.send_frame(chan, reply, reply_blobs)
 
 
 def _call(header: dict[str, Any], blobs: list[bytes], out: CappedWriter,
-          finder: SubmissionFinder) -> tuple[dict[str, Any], list[bytes]]:
+          finder: SubmissionFinder, reply_blobs: list[bytes]) -> dict[str, Any]:
+    """Run one call; its answer's arrays are appended to reply_blobs (shared by a whole map)."""
     module_name, function = str(header["module"]), str(header["function"])
     args = [protocol.decode_value(a, blobs) for a in header["args"]]
     kwargs = {str(k): protocol.decode_value(v, blobs) for k, v in header["kwargs"].items()}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        outcome = _invoke(module_name, function, args, kwargs, finder)
-    reply: dict[str, Any] = dict(outcome[0])
+        reply = _invoke(module_name, function, args, kwargs, finder, reply_blobs)
     reply["stdout"] = out.take()
     reply["warnings"] = [_warning_text(w) for w in caught[:WARNINGS_CAP]]
-    return reply, outcome[1]
+    return reply
 
 
 def _invoke(module_name: str, function: str, args: list[object], kwargs: dict[str, object],
-            finder: SubmissionFinder) -> tuple[dict[str, Any], list[bytes]]:
+            finder: SubmissionFinder, blobs: list[bytes]) -> dict[str, Any]:
     if module_name not in finder.sources:
-        return _fail("missing_module", f"{module_name}.py was not found in your submission"), []
+        return _fail("missing_module", f"{module_name}.py was not found in your submission")
     try:
         module = __import__(module_name)
     except BaseException as exc:  # noqa: BLE001 - the student's import may raise anything
         sys.modules.pop(module_name, None)
-        return _fail("import_error", _describe(exc, f"importing {module_name}.py")), []
+        return _fail("import_error", _describe(exc, f"importing {module_name}.py"))
     func = getattr(module, function, None)
     if not callable(func):
-        return _fail("missing_function", f"{module_name}.py defines no function {function}()"), []
+        return _fail("missing_function", f"{module_name}.py defines no function {function}()")
+    before = [_fingerprint(a) for a in args]
     try:
         with np.errstate(divide="warn", over="warn", invalid="warn", under="ignore"):
             result = func(*args, **kwargs)
     except NotImplementedError:
         return _fail("not_implemented", f"{function}() is not implemented yet "
-                     "(it still raises NotImplementedError)"), []
+                     "(it still raises NotImplementedError)")
     except MemoryError:
-        return _fail("memory", f"{function}() ran out of memory"), []
+        return _fail("memory", f"{function}() ran out of memory")
     except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt and friends too
-        return _fail("exception", _describe(exc, f"calling {function}()")), []
-    return _encode_answer(result, args)
+        return _fail("exception", _describe(exc, f"calling {function}()"))
+    return _encode_answer(result, args, before, blobs)
 
 
-def _encode_answer(result: object, args: list[object]) -> tuple[dict[str, Any], list[bytes]]:
-    blobs: list[bytes] = []
+def _fingerprint(arg: object) -> tuple[object, ...] | None:
+    """Shape, dtype and bytes of an array argument, to tell afterwards whether it was changed."""
+    if type(arg) is not np.ndarray:
+        return None
+    return (arg.shape, arg.dtype.str, arg.tobytes())
+
+
+def _encode_answer(result: object, args: list[object], before: list[tuple[object, ...] | None],
+                   blobs: list[bytes]) -> dict[str, Any]:
     try:
         spec = protocol.encode_value(result, blobs)
     except protocol.UnsupportedValue as exc:
-        return _fail("bad_return", f"returned {exc}"), []
+        return _fail("bad_return", f"returned {exc}")
     except BaseException as exc:  # noqa: BLE001 - a hostile object can raise while inspected
-        return _fail("bad_return", f"returned a value that could not be read ({type(exc).__name__})"), []
+        return _fail("bad_return", f"returned a value that could not be read ({type(exc).__name__})")
+    # Only arguments the call changed travel back: the judge mirrors those into its own arrays.
     after: list[object] = []
-    for arg in args:
-        after.append(protocol.encode_value(arg, blobs) if type(arg) is np.ndarray else None)
-    return {"ok": True, "result": spec, "after": after}, blobs
+    for arg, old in zip(args, before):
+        changed = old is not None and type(arg) is np.ndarray and _fingerprint(arg) != old
+        after.append(protocol.encode_value(arg, blobs) if changed else None)
+    return {"ok": True, "result": spec, "after": after}
 
 
 def _fail(kind: str, message: str) -> dict[str, Any]:

@@ -26,6 +26,8 @@ FULL_ISOLATION = ("uid", "userns", "netns", "mountns", "hidden-paths", "nocaps",
 #: A function that ran out of time this often is not called again for this submission.
 TIMEOUTS_BEFORE_SKIP = 2
 HELLO_TIMEOUT = 10.0
+#: Children one Sandbox may run side by side, each under a uid of its own.
+MAX_SLOTS = 64
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,9 @@ class Sandbox:
 
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
-        self.uid = 100_000 + os.getpid() % 50_000 if os.geteuid() == 0 else None
+        # A block of uids per judge process: one per slot, so killing "every process of this
+        # uid" reaches one child's tree and never a neighbour's.
+        self.uid = 100_000 + (os.getpid() % 50_000) * MAX_SLOTS if os.geteuid() == 0 else None
         self._proc: subprocess.Popen[bytes] | None = None
         self._control: socket.socket | None = None
         self._spawned = 0
@@ -77,12 +81,18 @@ class Sandbox:
         reply, _ = protocol.recv_frame(control)
         return reply
 
-    def spawn(self, sources: dict[str, str]) -> tuple[int, socket.socket]:
+    def _uid(self, slot: int) -> int | None:
+        if not 0 <= slot < MAX_SLOTS:
+            raise ValueError(f"slot {slot} is outside 0..{MAX_SLOTS - 1}")
+        return None if self.uid is None else self.uid + slot
+
+    def spawn(self, sources: dict[str, str], slot: int = 0) -> tuple[int, socket.socket]:
         """Fork a fresh isolated child holding `sources`; return its pid and channel."""
         ours, theirs = socket.socketpair()
         self._spawned += 1
         scratch = os.path.join(self.config.workdir, "scratch", str(self._spawned))
-        plan = Plan(uid=self.uid, hide=self.config.hide, scratch=scratch, limits=self._limits())
+        plan = Plan(uid=self._uid(slot), hide=self.config.hide, scratch=scratch,
+                    limits=self._limits())
         header = {"op": "spawn", "modules": sources, "plan": _plan_dict(plan)}
         try:
             reply = self._request(header, theirs.fileno())
@@ -95,9 +105,9 @@ class Sandbox:
         return Limits(memory_bytes=self.config.memory_bytes, cpu_seconds=cpu,
                       file_bytes=16 << 20, open_files=64, processes=16)
 
-    def kill(self, pid: int) -> dict[str, Any]:
+    def kill(self, pid: int, slot: int = 0) -> dict[str, Any]:
         """Kill a child and its whole process tree; return how it ended (exit code or signal)."""
-        return self._request({"op": "kill", "pid": pid, "uid": self.uid})
+        return self._request({"op": "kill", "pid": pid, "uid": self._uid(slot)})
 
     def close(self) -> None:
         """Stop the worker; it reaps anything left before it exits."""
@@ -112,18 +122,23 @@ class Sandbox:
                 self._proc.wait()
             self._proc = None
 
-    def open(self, sources: dict[str, str]) -> Session:
-        """A session for one submission; its child is forked on first use."""
-        return Session(self, sources)
+    def open(self, sources: dict[str, str], slot: int = 0) -> Session:
+        """A session for one submission; its child is forked on first use.
+
+        Sessions open at the same time need different slots (0..MAX_SLOTS-1).
+        """
+        return Session(self, sources, slot)
 
 
 class Session:
     """Calls into one submission's child, respawning it after a kill."""
 
-    def __init__(self, sandbox: Sandbox, sources: dict[str, str]) -> None:
+    def __init__(self, sandbox: Sandbox, sources: dict[str, str], slot: int = 0) -> None:
         self.sandbox = sandbox
         self.sources = sources
+        self.slot = slot
         self.pid: int | None = None
+        self.baseline = 0
         self.chan: socket.socket | None = None
         self.timeouts: dict[tuple[str, str], int] = {}
         self.loaded: set[str] = set()
@@ -131,7 +146,7 @@ class Session:
     def _ensure_child(self) -> socket.socket:
         if self.chan is not None:
             return self.chan
-        self.pid, chan = self.sandbox.spawn(self.sources)
+        self.pid, chan = self.sandbox.spawn(self.sources, self.slot)
         self.loaded = set()
         try:
             hello, _ = protocol.recv_frame(chan, deadline=time.monotonic() + HELLO_TIMEOUT)
@@ -145,7 +160,17 @@ class Session:
         if self.sandbox.isolation is None:
             self.sandbox.isolation = steps
         self.chan = chan
+        self.baseline = _resident_bytes(self.pid)
         return chan
+
+    def resident_growth(self) -> int:
+        """Bytes of memory the child holds beyond what it had when it started (0 if unknown).
+
+        Read by the judge from /proc, never asked of the child, which could lie.
+        """
+        if self.pid is None:
+            return 0
+        return max(0, _resident_bytes(self.pid) - self.baseline)
 
     def call(self, module: str, function: str, args: tuple[object, ...],
              kwargs: dict[str, object]) -> CallResult:
@@ -183,6 +208,48 @@ class Session:
         self.loaded.add(module)
         return _to_result(reply, reply_blobs, function, self.sandbox.config.memory_bytes)
 
+    def call_many(self, module: str, function: str,
+                  calls: list[tuple[tuple[object, ...], dict[str, object]]]) -> list[CallResult] | None:
+        """Make several calls of one function in a single round trip, or return None.
+
+        The whole batch gets one call's time limit. None means the batch gave no answer (too
+        slow, a crash, nothing to ask): the child has been restarted, and the caller makes the
+        calls one by one, so a hang or crash is still pinned on the exact call, with the usual
+        per-call limit.
+        """
+        if (module not in self.sources or not calls
+                or self.timeouts.get((module, function), 0) >= TIMEOUTS_BEFORE_SKIP):
+            return None
+        chan = self._ensure_child()
+        blobs: list[bytes] = []
+        header = {"op": "map", "module": module, "function": function, "calls": [
+            {"args": [protocol.encode_value(a, blobs) for a in args],
+             "kwargs": {k: protocol.encode_value(v, blobs) for k, v in kwargs.items()}}
+            for args, kwargs in calls]}
+        limit = self.sandbox.config.timeout
+        budget = limit if module in self.loaded else 2 * limit
+        try:
+            chan.settimeout(budget)
+            protocol.send_frame(chan, header, blobs)
+            reply, reply_blobs = protocol.recv_frame(chan, deadline=time.monotonic() + budget)
+            answers = reply["results"]
+            if not isinstance(answers, list) or len(answers) != len(calls):
+                raise protocol.ProtocolError("wrong number of answers")
+        except TimeoutError:
+            # The function spent a whole call's limit on this batch: that counts as running
+            # out of time once, so a function that hangs is not waited for more than without
+            # batches.
+            self._end()
+            self.timeouts[(module, function)] = self.timeouts.get((module, function), 0) + 1
+            return None
+        except (EOFError, OSError, KeyError, TypeError, protocol.ProtocolError):
+            self._end()
+            return None
+        self.loaded.add(module)
+        memory = self.sandbox.config.memory_bytes
+        return [_to_result(a if isinstance(a, dict) else {}, reply_blobs, function, memory)
+                for a in answers]
+
     def _died(self, function: str) -> CallResult:
         status = self._end()
         sig = status.get("signal")
@@ -201,7 +268,7 @@ class Session:
             self.chan.close()
             self.chan = None
         if self.pid is not None:
-            status = self.sandbox.kill(self.pid)
+            status = self.sandbox.kill(self.pid, self.slot)
             self.pid = None
         return status
 
@@ -229,6 +296,17 @@ def _to_result(reply: dict[str, Any], blobs: list[bytes], function: str,
         return CallResult(ok=False, kind="bad_return",
                           message=f"your {function}() returned something unreadable: {exc}")
     return CallResult(ok=True, value=value, after=tuple(after), stdout=stdout, warnings=warns)
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def _resident_bytes(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _plan_dict(plan: Plan) -> dict[str, Any]:

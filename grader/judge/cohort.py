@@ -1,0 +1,88 @@
+"""A cohort: the few submissions a judge grades side by side, each in a sandbox child of its own.
+
+Every test runs once per submission of the cohort before the next test starts, so pytest's own
+cost per test is shared by the whole cohort. The children of a cohort stay alive until its last
+test; each runs under a uid of its own (its slot), so killing one child's process tree never
+reaches a neighbour.
+"""
+
+from __future__ import annotations
+
+import os
+import types
+from typing import Any, Callable
+
+from grader.judge import plots
+from grader.judge.proxy import Answers, Call
+from grader.sandbox.client import MAX_SLOTS, Sandbox, Session
+
+#: Submissions graded side by side by default.
+DEFAULT_SIZE = 16
+
+
+class Cohort:
+    """The live sandbox sessions of one group of submissions."""
+
+    def __init__(self, sandbox: Sandbox, ids: list[str], sources: dict[str, dict[str, str]],
+                 memory_bytes: int, plan: dict[str, list[Call]] | None = None) -> None:
+        if len(ids) > MAX_SLOTS:
+            raise ValueError(f"a cohort holds at most {MAX_SLOTS} submissions")
+        self.ids = ids
+        self._sandbox = sandbox
+        self._sources = sources
+        self._sessions: dict[str, Session] = {}
+        self._plan = plan or {}
+        self._answers: dict[tuple[str, str], Answers] = {}
+        # Idle children must not add up to more than one submission's memory limit: a child
+        # holding more than its share between tests is restarted before the next one.
+        self.idle_share = max(32 << 20, memory_bytes // max(1, len(ids)))
+
+    def session(self, sid: str) -> Session:
+        """The session of submission `sid`; its child is forked on its first call."""
+        found = self._sessions.get(sid)
+        if found is None:
+            found = self._sandbox.open(self._sources[sid], slot=self.ids.index(sid))
+            self._sessions[sid] = found
+        return found
+
+    def answers(self, sid: str, module: str) -> Answers:
+        """Answers of `sid` to the planned calls into `module`, fetched on first use."""
+        found = self._answers.get((sid, module))
+        if found is None:
+            found = Answers()
+            if module in self._sources[sid]:
+                found.fetch(self.session(sid), module, self._plan.get(module, []))
+            self._answers[(sid, module)] = found
+        return found
+
+    def after_test(self, sid: str) -> None:
+        """Restart the child of `sid` if it keeps more than its share of memory while idle."""
+        found = self._sessions.get(sid)
+        if found is not None and found.resident_growth() > self.idle_share:
+            found.close()
+
+    def finish(self, reference: Callable[[str], types.ModuleType], exercises: tuple[str, ...],
+               want_plots: bool, progress_fd: int) -> dict[str, list[dict[str, Any]]]:
+        """Sample the plots, kill every child, report progress; return the curves by id."""
+        curves: dict[str, list[dict[str, Any]]] = {}
+        for sid in self.ids:
+            session = self.session(sid) if want_plots else self._sessions.get(sid)
+            try:
+                if want_plots and session is not None:
+                    curves[sid] = plots.sample(session, reference, exercises)
+            except Exception:  # noqa: BLE001 - a missing plot must never cost a test result
+                curves[sid] = []
+            finally:
+                if session is not None:
+                    session.close()
+            if progress_fd >= 0:
+                os.write(progress_fd, f"{sid}\n".encode())
+        self._sessions.clear()
+        self._answers.clear()
+        return curves
+
+    def close(self) -> None:
+        """Kill every child still alive (the run is ending early)."""
+        for session in self._sessions.values():
+            session.close()
+        self._sessions.clear()
