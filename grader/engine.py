@@ -69,8 +69,8 @@ def grade_submissions(submissions: list[Submission], options: GradeOptions,
         with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
             futures = [pool.submit(_run_shard, n, shard, suites, workdir, options, on_done)
                        for n, shard in enumerate(shards)]
-            reports = [f.result() for f in futures]
-        return results.build_run(submissions, reports, options.seed)
+            shards_read = [f.result() for f in futures]
+        return results.build_run(submissions, shards_read, options.seed)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -104,7 +104,7 @@ def _split(submissions: list[Submission], options: GradeOptions) -> list[list[Su
 
 
 def _run_shard(number: int, shard: list[Submission], suites: tuple[str, ...], workdir: Path,
-               options: GradeOptions, on_done: Callable[[str], None]) -> results.ShardReport:
+               options: GradeOptions, on_done: Callable[[str], None]) -> results.ShardResults:
     shard_dir = workdir / f"shard-{number}"
     shard_dir.mkdir(mode=0o700)
     report = shard_dir / "report.json"
@@ -129,9 +129,11 @@ def _run_shard(number: int, shard: list[Submission], suites: tuple[str, ...], wo
         stderr=subprocess.STDOUT, env=_judge_env(), cwd=str(shard_dir), check=False)
     os.close(write_fd)
     reader.join()
-    return results.ShardReport(submissions=tuple(s.id for s in shard if s.error is None),
-                               report=report, exit_code=proc.returncode,
-                               output=proc.stdout.decode("utf-8", "replace")[-4000:])
+    # Read here, in this shard's thread, while other judges still run: the merge at the end
+    # then has little left to do.
+    return results.read_shard(results.ShardReport(
+        submissions=tuple(s.id for s in shard if s.error is None), report=report,
+        exit_code=proc.returncode, output=proc.stdout.decode("utf-8", "replace")[-4000:]))
 
 
 _BOOTSTRAP = ("import sys; sys.path.insert(0, sys.argv[2]); "

@@ -63,6 +63,20 @@ class CallResult:
 
 
 @dataclass(frozen=True)
+class Entry:
+    """One entry of a visible test's expected and returned arrays, shown side by side."""
+
+    index: str
+    """Where the entry sits: '3', or '(1, 2)' in a 2-D array."""
+    expected: str
+    """The reference's value, as text."""
+    got: str
+    """The student's value, as text."""
+    differs: bool
+    """Whether the two differ beyond the test's tolerance."""
+
+
+@dataclass(frozen=True)
 class TestOutcome:
     """The verdict on one test of one submission."""
 
@@ -96,6 +110,10 @@ class TestOutcome:
     """Notes that cost no points (overflow warnings and the like)."""
     duration: float = 0.0
     """Seconds the test took, judge side."""
+    comparison: tuple[Entry, ...] = ()
+    """Visible tests that got wrong values: entries of expected and got around the differences."""
+    comparison_note: str = ""
+    """Which entries `comparison` shows when the arrays are too large to show whole."""
 
 
 @dataclass(frozen=True)

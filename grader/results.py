@@ -15,7 +15,7 @@ from typing import Any
 
 from grader import __version__
 from grader.judge import hints, style
-from grader.records import Curve, GradeRun, Submission, SubmissionResult, TestOutcome
+from grader.records import Curve, Entry, GradeRun, Submission, SubmissionResult, TestOutcome
 from grader.sandbox.client import FULL_ISOLATION
 
 
@@ -33,28 +33,50 @@ class ShardReport:
     """The tail of the judge's own output, for diagnosing a failed shard."""
 
 
-def build_run(submissions: list[Submission], reports: list[ShardReport], seed: int) -> GradeRun:
-    """Merge every shard into one GradeRun, sorted by submission id."""
+@dataclass(frozen=True)
+class ShardResults:
+    """What one shard's report says, read as soon as its judge finished."""
+
+    tests: dict[str, list[TestOutcome]]
+    """Submission id -> its test outcomes."""
+    curves: dict[str, tuple[Curve, ...]]
+    """Submission id -> its plot data."""
+    failed: dict[str, str]
+    """Submission id -> why the shard gave no results for it."""
+    isolation: list[str]
+    """Isolation steps the shard's sandbox reported."""
+
+
+def read_shard(shard: ShardReport) -> ShardResults:
+    """Typed outcomes from one judge's report (every submission failed if it left none)."""
     tests: dict[str, list[TestOutcome]] = defaultdict(list)
+    data = _load(shard)
+    if data is None:
+        why = ("the grader could not finish the batch this submission was in "
+               f"(judge exit code {shard.exit_code}); please report this")
+        return ShardResults({}, {}, {sid: why for sid in shard.submissions}, [])
+    for raw in data.get("tests", []):
+        meta = raw.get("metadata") or {}
+        verdicts = meta.get("verdicts") or {}
+        for sid in meta.get("submissions") or []:
+            tests[str(sid)].append(_outcome(raw, meta, verdicts.get(sid)))
+    extra = data.get("grader", {})
+    curves = {sid: tuple(_curve(c) for c in raw_curves)
+              for sid, raw_curves in extra.get("curves", {}).items()}
+    return ShardResults(dict(tests), curves, {}, list(extra.get("isolation", [])))
+
+
+def build_run(submissions: list[Submission], shards: list[ShardResults], seed: int) -> GradeRun:
+    """Merge every shard into one GradeRun, sorted by submission id."""
+    tests: dict[str, list[TestOutcome]] = {}
     curves: dict[str, tuple[Curve, ...]] = {}
     failed: dict[str, str] = {}
     isolation: list[str] = []
-    for shard in reports:
-        data = _load(shard)
-        if data is None:
-            for sid in shard.submissions:
-                failed[sid] = ("the grader could not finish the batch this submission was in "
-                               f"(judge exit code {shard.exit_code}); please report this")
-            continue
-        for raw in data.get("tests", []):
-            meta = raw.get("metadata") or {}
-            verdicts = meta.get("verdicts") or {}
-            for sid in meta.get("submissions") or []:
-                tests[str(sid)].append(_outcome(raw, meta, verdicts.get(sid)))
-        extra = data.get("grader", {})
-        isolation = isolation or list(extra.get("isolation", []))
-        for sid, raw_curves in extra.get("curves", {}).items():
-            curves[sid] = tuple(_curve(c) for c in raw_curves)
+    for shard in shards:
+        tests.update(shard.tests)
+        curves.update(shard.curves)
+        failed.update(shard.failed)
+        isolation = isolation or shard.isolation
     maxima = _max_scores(tests)
     results = [_result(sub, tests.get(sub.id, []), curves.get(sub.id, ()), failed.get(sub.id), maxima)
                for sub in sorted(submissions, key=lambda s: s.id)]
@@ -95,7 +117,17 @@ def _outcome(raw: dict[str, Any], meta: dict[str, Any],
         misconception=found.misconception if found else "",
         advisories=_advisories(meta, verdict, passed),
         duration=round(float(verdict.get("duration", 0.0)), 3),
+        comparison=_entries(verdict.get("comparison")),
+        comparison_note=str(verdict.get("comparison_note") or ""),
     )
+
+
+def _entries(raw: object) -> tuple[Entry, ...]:
+    if not isinstance(raw, list):
+        return ()
+    return tuple(Entry(index=str(e.get("index", "")), expected=str(e.get("expected", "")),
+                       got=str(e.get("got", "")), differs=bool(e.get("differs")))
+                 for e in raw if isinstance(e, dict))
 
 
 def _crash_text(raw: dict[str, Any]) -> str:

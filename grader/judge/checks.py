@@ -119,21 +119,54 @@ class _Failure:
         got: FloatArray | None,
         details: Sequence[str] = (),
         fallback: str | None = None,
+        differs: NDArray[np.bool_] | None = None,
     ) -> NoReturn:
-        """Raise for `problem`; `got` (as floats) feeds the detectors when it exists."""
+        """Raise for `problem`; `got` (as floats) feeds the detectors when it exists.
+
+        With `differs` (which entries are wrong), the exception carries a side-by-side
+        `comparison` of expected and got that the feedback page can show for visible tests.
+        """
         __tracebackhide__ = True  # failures should point at the test, not here
         prefix = f"[{self.case}] " if self.case else ""
         lines = [f"{prefix}{self.what} {problem}", f"  input:    {describe(self.inp)}"]
         lines.extend(f"  {line}" for line in details)
         message = "\n".join(lines)
+        error: AssertionError = AssertionError(message)
         if got is not None:
             for detector in self.diagnose:
                 finding = _safe_check(detector, got, self.expected, self.inp)
                 if finding:
-                    raise PitfallDetected(detector.pitfall, f"{finding}\n{message}")
-        if fallback is not None:
-            raise PitfallDetected(fallback, message)
-        raise AssertionError(message)
+                    error = PitfallDetected(detector.pitfall, f"{finding}\n{message}")
+                    break
+        if fallback is not None and not isinstance(error, PitfallDetected):
+            error = PitfallDetected(fallback, message)
+        if got is not None and differs is not None:
+            error.comparison = comparison(self.expected, got, differs)  # type: ignore[attr-defined]
+        raise error
+
+
+#: Most entries a side-by-side comparison shows; larger arrays show a window around a difference.
+COMPARE_ENTRIES = 12
+
+
+def comparison(expected: FloatArray, got: FloatArray,
+               differs: NDArray[np.bool_]) -> tuple[list[dict[str, object]], str]:
+    """Entries of expected and got (all, or a window from just before the first difference)."""
+    flat = differs.reshape(-1)
+    size = int(flat.size)
+    first = int(np.argmax(flat)) if flat.any() else 0
+    start = max(0, min(first - 2, size - COMPARE_ENTRIES))
+    stop = min(size, start + COMPARE_ENTRIES)
+    entries: list[dict[str, object]] = []
+    for n in range(start, stop):
+        where = np.unravel_index(n, differs.shape) if differs.ndim else ()
+        index = str(where[0]) if len(where) == 1 else str(tuple(int(i) for i in where))
+        entries.append({"index": index, "expected": _fmt_value(float(expected[where])),
+                        "got": _fmt_value(float(got[where])), "differs": bool(differs[where])})
+    note = "" if stop - start == size else (
+        f"entries {start} to {stop - 1} (in reading order) of {size}; "
+        f"{int(flat.sum())} differ in all")
+    return entries, note
 
 
 def _safe_check(detector: Detector, got: FloatArray, expected: FloatArray, inp: object) -> str:
@@ -247,6 +280,7 @@ def expect_array(
                 f"({int((~close).sum())} of {close.size} values differ; rtol={rtol:g}, "
                 f"atol={atol:g})",
             ],
+            differs=~close,
         )
     return arr
 
@@ -269,6 +303,7 @@ def _expect_finite(
             f"{_fmt_value(float(exp[bad]))} ({int(bad_mask.sum())} of {arr.size} entries are "
             "nan or inf)",
         ],
+        differs=bad_mask,
     )
 
 

@@ -18,6 +18,8 @@ from grader.sandbox.client import MAX_SLOTS, Sandbox, Session
 
 #: Submissions graded side by side by default.
 DEFAULT_SIZE = 16
+#: How many tests apart the idle memory of a child is looked at.
+GUARD_EVERY = 4
 
 
 class Cohort:
@@ -33,6 +35,7 @@ class Cohort:
         self._sessions: dict[str, Session] = {}
         self._plan = plan or {}
         self._answers: dict[tuple[str, str], Answers] = {}
+        self._tests: dict[str, int] = {}
         # Idle children must not add up to more than one submission's memory limit: a child
         # holding more than its share between tests is restarted before the next one.
         self.idle_share = max(32 << 20, memory_bytes // max(1, len(ids)))
@@ -56,9 +59,14 @@ class Cohort:
         return found
 
     def after_test(self, sid: str) -> None:
-        """Restart the child of `sid` if it keeps more than its share of memory while idle."""
+        """Restart the child of `sid` if it keeps more than its share of memory while idle.
+
+        Looked at every few tests: reading /proc after each one was a visible cost, and a
+        child's own address-space limit bounds what it can hold in between.
+        """
+        self._tests[sid] = count = self._tests.get(sid, 0) + 1
         found = self._sessions.get(sid)
-        if found is not None and found.resident_growth() > self.idle_share:
+        if count % GUARD_EVERY == 0 and found is not None and found.resident_growth() > self.idle_share:
             found.close()
 
     def finish(self, reference: Callable[[str], types.ModuleType], exercises: tuple[str, ...],

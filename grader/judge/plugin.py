@@ -177,8 +177,12 @@ class JudgePlugin:
                 pyfuncitem.obj(**kwargs)
                 verdicts[sid] = verdict.passed(calls, time.perf_counter() - start)
             except (Exception, pytest.fail.Exception) as exc:  # noqa: BLE001 - each one is a verdict
-                verdicts[sid] = verdict.failed(exc, marks.get("function"), calls,
-                                               time.perf_counter() - start)
+                found = verdict.failed(exc, marks.get("function"), calls, time.perf_counter() - start)
+                if marks.get("visibility") != "visible":
+                    # The values of a hidden test are its hidden inputs' answers: never recorded.
+                    found.pop("comparison", None)
+                    found.pop("comparison_note", None)
+                verdicts[sid] = found
             cohort.after_test(sid)
         pyfuncitem.stash[_VERDICTS] = verdicts
         return True

@@ -35,7 +35,11 @@ def failure(exc: BaseException, function: str | None) -> dict[str, Any]:
                 "detected_pitfall": pitfall}
     if isinstance(exc, AssertionError):
         pitfall = exc.pitfall if isinstance(exc, PitfallDetected) else None
-        return {"kind": "failed", "message": _assert_text(exc), "detected_pitfall": pitfall}
+        found = {"kind": "failed", "message": _assert_text(exc), "detected_pitfall": pitfall}
+        table = getattr(exc, "comparison", None)
+        if isinstance(table, tuple) and len(table) == 2:
+            found["comparison"], found["comparison_note"] = table
+        return found
     return {"kind": "internal", "message": f"the grader failed inside this test "
             f"({type(exc).__name__}: {str(exc)[:300]}); please tell your instructor"}
 

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
-from grader.records import EXERCISES, Curve, GradeRun, SubmissionResult, TestOutcome
+from grader.records import EXERCISES, Curve, Entry, GradeRun, SubmissionResult, TestOutcome
 from grader.reports import svg
 from grader.reports.shared import Shared, outcome_key
 from grader.reports.svg_parts import safe_text
@@ -140,14 +140,20 @@ class TestView:
     hidden: bool
     message: str
     misconception: str
+    entries: tuple[Entry, ...] = ()
+    """Expected and got side by side, differing entries marked (visible tests only)."""
+    entries_note: str = ""
 
 
 def test_view(test: TestOutcome, show_message: bool) -> TestView:
     icon, word = _OUTCOME_WORDS.get(test.outcome, ("✗", test.outcome))
     message = clip(test.message) if show_message and test.outcome != "passed" else ""
+    # A hidden test's values would reveal its inputs: only visible tests show them.
+    table = test.comparison if message and test.visibility == "visible" else ()
     return TestView(safe_text(test.name), function_label(test), test.outcome, icon, word,
                     f"{fmt_points(test.score)} / {fmt_points(test.max_score)}",
-                    test.visibility == "hidden", message, safe_text(test.misconception))
+                    test.visibility == "hidden", message, safe_text(test.misconception),
+                    table, test.comparison_note if table else "")
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,14 @@ import json
 import math
 from array import array
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Literal, cast
 
 from grader.atomic import safe_child, write_text_atomic
 from grader.records import (
     Curve,
+    Entry,
     GradeRun,
     Outcome,
     Status,
@@ -78,6 +79,9 @@ def _test_to_dict(test: TestOutcome, include_timings: bool) -> dict[str, object]
         "pitfall": test.pitfall,
         "misconception": test.misconception,
         "advisories": list(test.advisories),
+        # Only visible tests that got wrong values have one: other records stay as they were.
+        **({"comparison": [asdict(e) for e in test.comparison],
+            "comparison_note": test.comparison_note} if test.comparison else {}),
         # Millisecond resolution: finer digits are noise and would churn diffs between reruns.
         "duration": round(float(test.duration), 3) if include_timings else 0.0,
     }
@@ -316,7 +320,19 @@ def _test_from_dict(obj: Mapping[str, object], where: str) -> TestOutcome:
         misconception=_str(obj, "misconception", where),
         advisories=_strs(obj, "advisories", where),
         duration=_num(obj, "duration", where),
+        comparison=_entries(obj.get("comparison"), where),
+        comparison_note=str(obj.get("comparison_note") or ""),
     )
+
+
+def _entries(raw: object, where: str) -> tuple[Entry, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(e, dict) for e in raw):
+        raise ValueError(f"results.json: {where}.comparison should be a list of objects")
+    return tuple(Entry(index=_str(e, "index", where), expected=_str(e, "expected", where),
+                       got=_str(e, "got", where), differs=bool(e.get("differs")))
+                 for e in raw)
 
 
 def _submission_from_dict(obj: Mapping[str, object], where: str) -> SubmissionResult:

@@ -45,4 +45,5 @@ def outcome_key(t: TestOutcome) -> tuple[object, ...]:
     """What a student's page shows of a test: every field but id, pitfall, advisories and
     duration. A zero score goes in as its repr: 0.0 and -0.0 are equal but read 0 and -0."""
     return (t.name, t.function, t.exercise, t.outcome, t.score or repr(t.score),
-            t.max_score or repr(t.max_score), t.visibility, t.message, t.misconception, t.hints)
+            t.max_score or repr(t.max_score), t.visibility, t.message, t.misconception, t.hints,
+            t.comparison, t.comparison_note)

@@ -95,12 +95,16 @@ def run(fd: int, sources: dict[str, str], plan: isolation.Plan) -> None:
         except (EOFError, ConnectionError, protocol.ProtocolError):
             return
         op = header.get("op")
-        if op not in ("call", "map"):
+        if op not in ("call", "map", "load"):
             return
         reply_blobs: list[bytes] = []
         try:
             if op == "call":
                 reply = _call(header, blobs, out, finder, reply_blobs)
+            elif op == "load":
+                reply = {k: v for k, v in _load(str(header["module"]), finder).items()
+                         if k != "module"}
+                reply["stdout"] = out.take()
             else:
                 reply = {"results": [_call({**header, **one}, blobs, out, finder, reply_blobs)
                                      for one in header["calls"]]}
@@ -125,16 +129,23 @@ def _call(header: dict[str, Any], blobs: list[bytes], out: CappedWriter,
     return reply
 
 
-def _invoke(module_name: str, function: str, args: list[object], kwargs: dict[str, object],
-            finder: SubmissionFinder, blobs: list[bytes]) -> dict[str, Any]:
+def _load(module_name: str, finder: SubmissionFinder) -> dict[str, Any]:
+    """Import the student's module (once); {"ok": True, "module": ...} or a failure."""
     if module_name not in finder.sources:
         return _fail("missing_module", f"{module_name}.py was not found in your submission")
     try:
-        module = __import__(module_name)
+        return {"ok": True, "module": __import__(module_name)}
     except BaseException as exc:  # noqa: BLE001 - the student's import may raise anything
         sys.modules.pop(module_name, None)
         return _fail("import_error", _describe(exc, f"importing {module_name}.py"))
-    func = getattr(module, function, None)
+
+
+def _invoke(module_name: str, function: str, args: list[object], kwargs: dict[str, object],
+            finder: SubmissionFinder, blobs: list[bytes]) -> dict[str, Any]:
+    loaded = _load(module_name, finder)
+    if not loaded["ok"]:
+        return loaded
+    func = getattr(loaded["module"], function, None)
     if not callable(func):
         return _fail("missing_function", f"{module_name}.py defines no function {function}()")
     before = [_fingerprint(a) for a in args]

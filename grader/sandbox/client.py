@@ -142,6 +142,9 @@ class Session:
         self.chan: socket.socket | None = None
         self.timeouts: dict[tuple[str, str], int] = {}
         self.loaded: set[str] = set()
+        """Modules the current child has imported."""
+        self.imported: set[str] = set()
+        """Modules some child of this session has imported without trouble."""
 
     def _ensure_child(self) -> socket.socket:
         if self.chan is not None:
@@ -184,6 +187,11 @@ class Session:
                 f"not run: your {function}() already ran out of time "
                 f"({limit:g} s) {TIMEOUTS_BEFORE_SKIP} times"))
         chan = self._ensure_child()
+        if module not in self.loaded and module in self.imported:
+            # A fresh child after a kill, for a module that imported fine before: import it on
+            # its own budget, so the call is not granted (and a hang does not cost) a second one.
+            self._load(module)
+            chan = self._ensure_child()
         blobs: list[bytes] = []
         header = {"op": "call", "module": module, "function": function,
                   "args": [protocol.encode_value(a, blobs) for a in args],
@@ -206,6 +214,7 @@ class Session:
             return CallResult(ok=False, kind="bad_return",
                               message=f"your {function}() sent back something unreadable: {exc}")
         self.loaded.add(module)
+        self.imported.add(module)
         return _to_result(reply, reply_blobs, function, self.sandbox.config.memory_bytes)
 
     def call_many(self, module: str, function: str,
@@ -221,13 +230,16 @@ class Session:
                 or self.timeouts.get((module, function), 0) >= TIMEOUTS_BEFORE_SKIP):
             return None
         chan = self._ensure_child()
+        # The import first, with its own budget: the batch then gets one call's limit, and a
+        # hang in the batch costs no more than a hang in a single call.
+        if module not in self.loaded and not self._load(module):
+            return None
         blobs: list[bytes] = []
         header = {"op": "map", "module": module, "function": function, "calls": [
             {"args": [protocol.encode_value(a, blobs) for a in args],
              "kwargs": {k: protocol.encode_value(v, blobs) for k, v in kwargs.items()}}
             for args, kwargs in calls]}
-        limit = self.sandbox.config.timeout
-        budget = limit if module in self.loaded else 2 * limit
+        budget = self.sandbox.config.timeout
         try:
             chan.settimeout(budget)
             protocol.send_frame(chan, header, blobs)
@@ -249,6 +261,23 @@ class Session:
         memory = self.sandbox.config.memory_bytes
         return [_to_result(a if isinstance(a, dict) else {}, reply_blobs, function, memory)
                 for a in answers]
+
+    def _load(self, module: str) -> bool:
+        """Import `module` in the child; False if that did not work (calls will say why)."""
+        chan = self._ensure_child()
+        budget = 2 * self.sandbox.config.timeout
+        try:
+            chan.settimeout(budget)
+            protocol.send_frame(chan, {"op": "load", "module": module})
+            reply, _ = protocol.recv_frame(chan, deadline=time.monotonic() + budget)
+        except (TimeoutError, EOFError, OSError, protocol.ProtocolError):
+            self._end()
+            return False
+        if reply.get("ok") is True:
+            self.loaded.add(module)
+            self.imported.add(module)
+            return True
+        return False
 
     def _died(self, function: str) -> CallResult:
         status = self._end()
