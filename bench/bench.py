@@ -32,12 +32,15 @@ from typing import Any
 import numpy as np
 
 from grader import paths
+from grader.engine import GradeOptions
 
 CORE: tuple[str, ...] = ("activations", "leaky_relu", "softmax_debug", "scaling")
 MISTAKE_SHARE = 0.20
 HOSTILE_SHARE = 0.01
 SAMPLE_SECONDS = 0.05
 MIB = 1 << 20
+# A pytest item runs one test for a whole cohort of submissions.
+COHORT = GradeOptions().cohort_size
 PAGE = os.sysconf("SC_PAGE_SIZE")
 # Budgets from the design: 500 submissions in 20 s on 2 cores, 10x the naive baseline.
 TARGET_SECONDS_PER_500 = 20.0
@@ -695,6 +698,7 @@ def table(r: Report) -> str:
         f"{'speedup':<17} {speedup:.1f}x",
         f"{'stages (ms)':<17} fork+isolation+load {s.spawn:.1f}  call round trip {s.round_trip:.2f}"
         f"  kill+reap {s.close:.1f}  pytest item {s.pytest_item:.2f} x {r.tests_per_sub:.0f}"
+        f" tests / {COHORT} per cohort"
         f"  render {s.render:.1f}/sub",
         f"{'test calls (ms)':<17} judge side, per submission: "
         + "   ".join(f"{kind} {ms:.0f}" for kind, ms in r.calls_ms.items()),

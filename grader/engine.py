@@ -36,7 +36,7 @@ class GradeOptions:
     """Seconds per call into student code."""
     memory_bytes: int = 1 << 30
     """Memory limit per submission."""
-    shard_size: int = 200
+    shard_size: int = 100
     """Most submissions one judge process takes: keeps memory flat however large the class."""
     cohort_size: int = 16
     """Submissions a judge grades side by side: pytest's cost per test is shared between them."""
@@ -69,8 +69,11 @@ def grade_submissions(submissions: list[Submission], options: GradeOptions,
         with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
             futures = [pool.submit(_run_shard, n, shard, suites, workdir, options, on_done)
                        for n, shard in enumerate(shards)]
-            shards_read = [f.result() for f in futures]
-        return results.build_run(submissions, shards_read, options.seed)
+            reports = [f.result() for f in futures]
+        # Read once every judge is done: holding results while judges and their sandboxes run
+        # would add to the peak memory of the whole run.
+        return results.build_run(submissions, [results.read_shard(r) for r in reports],
+                                 options.seed)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -104,7 +107,7 @@ def _split(submissions: list[Submission], options: GradeOptions) -> list[list[Su
 
 
 def _run_shard(number: int, shard: list[Submission], suites: tuple[str, ...], workdir: Path,
-               options: GradeOptions, on_done: Callable[[str], None]) -> results.ShardResults:
+               options: GradeOptions, on_done: Callable[[str], None]) -> results.ShardReport:
     shard_dir = workdir / f"shard-{number}"
     shard_dir.mkdir(mode=0o700)
     report = shard_dir / "report.json"
@@ -129,11 +132,9 @@ def _run_shard(number: int, shard: list[Submission], suites: tuple[str, ...], wo
         stderr=subprocess.STDOUT, env=_judge_env(), cwd=str(shard_dir), check=False)
     os.close(write_fd)
     reader.join()
-    # Read here, in this shard's thread, while other judges still run: the merge at the end
-    # then has little left to do.
-    return results.read_shard(results.ShardReport(
-        submissions=tuple(s.id for s in shard if s.error is None), report=report,
-        exit_code=proc.returncode, output=proc.stdout.decode("utf-8", "replace")[-4000:]))
+    return results.ShardReport(submissions=tuple(s.id for s in shard if s.error is None),
+                               report=report, exit_code=proc.returncode,
+                               output=proc.stdout.decode("utf-8", "replace")[-4000:])
 
 
 _BOOTSTRAP = ("import sys; sys.path.insert(0, sys.argv[2]); "

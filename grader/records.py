@@ -62,7 +62,7 @@ class CallResult:
     """Warning messages the call emitted (e.g. 'overflow encountered in exp')."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One entry of a visible test's expected and returned arrays, shown side by side."""
 
@@ -76,7 +76,7 @@ class Entry:
     """Whether the two differ beyond the test's tolerance."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TestOutcome:
     """The verdict on one test of one submission."""
 
@@ -116,7 +116,7 @@ class TestOutcome:
     """Which entries `comparison` shows when the arrays are too large to show whole."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Curve:
     """A student's function sampled next to the reference, for the feedback plots."""
 

@@ -61,7 +61,10 @@ def read_shard(shard: ShardReport) -> ShardResults:
         for sid in meta.get("submissions") or []:
             tests[str(sid)].append(_outcome(raw, meta, verdicts.get(sid)))
     extra = data.get("grader", {})
-    curves = {sid: tuple(_curve(c) for c in raw_curves)
+    # Every student's plot has the same x and reference values (and a correct one the same
+    # values again): one shared tuple each keeps a class of hundreds small in memory.
+    shared: dict[tuple[float, ...], tuple[float, ...]] = {}
+    curves = {sid: tuple(_curve(c, shared) for c in raw_curves)
               for sid, raw_curves in extra.get("curves", {}).items()}
     return ShardResults(dict(tests), curves, {}, list(extra.get("isolation", [])))
 
@@ -148,11 +151,16 @@ def _advisories(meta: dict[str, Any], verdict: dict[str, Any], passed: bool) -> 
                  for w in verdict.get("advisories", []))
 
 
-def _curve(raw: dict[str, Any]) -> Curve:
+def _curve(raw: dict[str, Any], shared: dict[tuple[float, ...], tuple[float, ...]]) -> Curve:
     student = raw.get("student")
+
+    def values(items: list[object]) -> tuple[float, ...]:
+        found = tuple(_num(v) for v in items)
+        return shared.setdefault(found, found)
+
     return Curve(exercise=str(raw["exercise"]), function=str(raw["function"]), kind=raw["kind"],
-                 x=tuple(_num(v) for v in raw["x"]), reference=tuple(_num(v) for v in raw["reference"]),
-                 student=None if student is None else tuple(_num(v) for v in student),
+                 x=values(raw["x"]), reference=values(raw["reference"]),
+                 student=None if student is None else values(student),
                  note=str(raw.get("note", "")))
 
 
