@@ -176,6 +176,23 @@ def test_bob_sees_his_misconception_hint_and_score(browser: Chromium, graded: Gr
         v.assert_clean()
 
 
+def test_visible_failure_shows_expected_and_got_with_differences_marked(
+        browser: Chromium, graded: Graded) -> None:
+    with visit(browser, graded.page("carol"), PHONE) as v:
+        tables = v.page.locator("main table.compare")
+        assert tables.count() >= 1
+        table = tables.first
+        assert table.is_visible()
+        header = squash(table.locator("thead").inner_text())
+        assert header == "index expected got verdict"
+        marked = table.locator("tbody tr.differs")
+        assert marked.count() >= 1
+        # Marked in words, not only in colour.
+        assert all("≠ differs" in squash(row.inner_text()) for row in marked.all())
+        assert v.overflow()[0] <= v.overflow()[1], "the table must not widen the phone page"
+        v.assert_clean()
+
+
 def test_bob_plots_are_drawn(browser: Chromium, graded: Graded) -> None:
     with visit(browser, graded.page("bob"), PHONE) as v:
         charts = v.page.locator("main svg.chart")
@@ -440,5 +457,9 @@ def test_update_screenshots(browser: Chromium, graded: Graded) -> None:
         _shoot(v, SCREENSHOTS / "feedback-desktop.png", 1800)
     with visit(browser, graded.index, DESKTOP) as v:
         _shoot(v, SCREENSHOTS / "class-summary.png")
-    for name in ("feedback-phone.png", "feedback-desktop.png", "class-summary.png"):
+    with visit(browser, graded.page("carol"), DESKTOP) as v:
+        item = v.page.locator("li.test", has=v.page.locator("table.compare")).first
+        item.screenshot(path=str(SCREENSHOTS / "visible-test-comparison.png"))
+    for name in ("feedback-phone.png", "feedback-desktop.png", "class-summary.png",
+                 "visible-test-comparison.png"):
         assert (SCREENSHOTS / name).stat().st_size > 10_000
