@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import textwrap
+import threading
 import time
 from pathlib import Path
 from typing import Iterator
@@ -11,6 +13,7 @@ from typing import Iterator
 import numpy as np
 import pytest
 
+from grader.sandbox import worker
 from grader.sandbox.client import Sandbox, SandboxConfig, Session
 from tests.procs import processes
 
@@ -137,6 +140,28 @@ def test_threads_and_detached_processes_are_killed_at_close(sandbox: Sandbox) ->
     assert s.call("activations", "relu", (Z,), {}).ok
     s.close()
     assert sandbox_processes(sandbox.uid) == []
+
+
+def test_a_stopped_kill_helper_cannot_stall_the_worker() -> None:
+    # Once a kill helper runs as the sandbox uid, a student's process could SIGSTOP it (a
+    # kill(-1, SIGSTOP) loop). Here a stand-in helper is stopped outright.
+    read_end, go = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(go)
+        os.kill(os.getpid(), signal.SIGSTOP)
+        os._exit(0)
+    os.close(read_end)
+    done = threading.Event()
+    codes: list[int] = []
+    threading.Thread(target=lambda: (codes.append(worker.Helper(pid, go).dismiss()), done.set()),
+                     daemon=True).start()
+    try:
+        assert done.wait(worker.HELPER_WAIT + 10), "waiting for a stopped helper stalled"
+        assert codes == [-signal.SIGKILL]
+    finally:
+        if not done.is_set():
+            os.kill(pid, signal.SIGKILL)
 
 
 @pytest.mark.parametrize("body, expected", [

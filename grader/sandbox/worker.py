@@ -50,6 +50,8 @@ KILL_REPEATS = 100
 #: Seconds a kill waits for the processes it killed to be reaped: only one stuck in the kernel
 #: takes that long (it is then reaped by a later kill, or when the worker exits).
 REAP_WAIT = 2.0
+#: Seconds a kill helper may take before root kills it instead.
+HELPER_WAIT = 1.0
 
 
 @dataclass(frozen=True)
@@ -95,10 +97,36 @@ class Helper:
         return self.dismiss() == 0
 
     def dismiss(self) -> int:
-        """Close its pipe (an idle helper exits on EOF) and reap it; return its exit code."""
+        """Close its pipe (an idle helper exits on EOF) and reap it; return its exit code.
+
+        Once it runs as the sandbox uid, a student's process can stop it (kill(-1, SIGSTOP)):
+        it gets HELPER_WAIT seconds, then root kills it, and the sweep in _reap_tree does
+        its job.
+        """
         os.close(self.go)
+        if not _exits_within(self.pid, HELPER_WAIT):
+            os.kill(self.pid, signal.SIGKILL)
         _, status = os.waitpid(self.pid, 0)
         return os.waitstatus_to_exitcode(status)
+
+
+def _exits_within(pid: int, seconds: float) -> bool:
+    """Whether our child `pid` exits within `seconds` (it is left to be reaped)."""
+    try:
+        fd = os.pidfd_open(pid)
+    except OSError:  # no pidfd (Linux < 5.3): poll
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                return True
+            time.sleep(0.001)
+        return False
+    try:
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)  # readable once the process has exited
+        return bool(poller.poll(seconds * 1000))
+    finally:
+        os.close(fd)
 
 
 @dataclass
@@ -353,6 +381,13 @@ def _wait_for_tree(uid: int | None, children: Children, deadline: float) -> bool
         time.sleep(0.001)
         return True
     left = _processes_of(uid)
+    # Killed again from root, which nothing of the student's can stop or block: whatever
+    # escaped the helper (one stopped by the student, one forked meanwhile) goes now.
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
     return bool(left) and _wait_exit(left, deadline)
 
 
