@@ -121,6 +121,25 @@ def test_slow_batch_falls_back_to_single_calls_within_the_limit(sandbox: Sandbox
     session.close()
 
 
+def test_big_answers_are_fetched_one_by_one(sandbox: Sandbox) -> None:
+    # Eight answers of 4 MB each would pass what one batch may carry (MAP_BYTES, 16 MB): the
+    # batch gives up, and each call brings its own answer.
+    session = sandbox.open(module("""
+        import numpy as np
+        def relu(z):
+            return np.full(500_000, float(z[0]))
+    """))
+    counter = Counting(session)
+    inputs = [np.array([float(n)]) for n in range(8)]
+    answers = Answers()
+    answers.fetch(session, "activations", [("relu", (z,), {}) for z in inputs])
+    assert answers.digest is None
+    student = StudentModule(session, "activations", lambda _: None, answers)
+    assert [float(student.relu(z)[-1]) for z in inputs] == [float(n) for n in range(8)]  # type: ignore[index]
+    assert counter.count == 8
+    session.close()
+
+
 def test_hang_inside_a_batch_is_pinned_on_the_exact_call(sandbox: Sandbox) -> None:
     session = sandbox.open(module("""
         def relu(z):

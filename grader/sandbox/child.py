@@ -25,6 +25,8 @@ from grader.sandbox import isolation, protocol
 STDOUT_CAP = 4096
 #: How many warnings of one call are sent back.
 WARNINGS_CAP = 5
+#: Most bytes of arrays one batch of calls may send back.
+MAP_BYTES = 16 << 20
 
 
 class CappedWriter(io.TextIOBase):
@@ -106,13 +108,28 @@ def run(fd: int, sources: dict[str, str], plan: isolation.Plan) -> None:
                          if k != "module"}
                 reply["stdout"] = out.take()
             else:
-                reply = {"results": [_call({**header, **one}, blobs, out, finder, reply_blobs)
-                                     for one in header["calls"]]}
+                reply = _map(header, blobs, out, finder, reply_blobs)
         except BaseException as exc:  # noqa: BLE001 - e.g. the student replaced a builtin we use
             reply_blobs = []
             reply = _fail("exception", "your code broke Python itself while the "
                           f"result was sent back ({type(exc).__name__})")
         protocol.send_frame(chan, reply, reply_blobs)
+
+
+def _map(header: dict[str, Any], blobs: list[bytes], out: CappedWriter,
+         finder: SubmissionFinder, reply_blobs: list[bytes]) -> dict[str, Any]:
+    """Run a batch of calls; give up (the judge then calls one by one) once the answers grow
+    past MAP_BYTES, so big answers never add up to more than one call's worth of memory."""
+    results = []
+    size = 0
+    for one in header["calls"]:
+        before = len(reply_blobs)
+        results.append(_call({**header, **one}, blobs, out, finder, reply_blobs))
+        size += sum(len(blob) for blob in reply_blobs[before:])
+        if size > MAP_BYTES:
+            reply_blobs.clear()
+            return _fail("too_big", f"the answers of one batch passed {MAP_BYTES} bytes")
+    return {"results": results}
 
 
 def _call(header: dict[str, Any], blobs: list[bytes], out: CappedWriter,
