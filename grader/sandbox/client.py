@@ -186,25 +186,19 @@ class Session:
             return CallResult(ok=False, kind="timeout", message=(
                 f"not run: your {function}() already ran out of time "
                 f"({limit:g} s) {TIMEOUTS_BEFORE_SKIP} times"))
-        chan = self._ensure_child()
         if module not in self.loaded and module in self.imported:
             # A fresh child after a kill, for a module that imported fine before: import it on
             # its own budget, so the call is not granted (and a hang does not cost) a second one.
             self._load(module)
-            chan = self._ensure_child()
         blobs: list[bytes] = []
         header = {"op": "call", "module": module, "function": function,
-                  "args": [protocol.encode_value(a, blobs) for a in args],
-                  "kwargs": {k: protocol.encode_value(v, blobs) for k, v in kwargs.items()}}
+                  **_encode_call(args, kwargs, blobs)}
         # The first call into a module also runs its import, which gets a budget of its own.
         budget = limit if module in self.loaded else 2 * limit
         try:
-            chan.settimeout(budget)  # bounds the send too: a child that stops reading cannot stall us
-            protocol.send_frame(chan, header, blobs)
-            reply, reply_blobs = protocol.recv_frame(chan, deadline=time.monotonic() + budget)
+            reply, reply_blobs = self._exchange(header, blobs, budget)
         except TimeoutError:
-            self._end()
-            self.timeouts[(module, function)] = self.timeouts.get((module, function), 0) + 1
+            self._timed_out(module, function)
             return CallResult(ok=False, kind="timeout",
                               message=f"your {function}() did not return within {limit:g} s")
         except (EOFError, ConnectionError, BrokenPipeError):
@@ -229,21 +223,15 @@ class Session:
         if (module not in self.sources or not calls
                 or self.timeouts.get((module, function), 0) >= TIMEOUTS_BEFORE_SKIP):
             return None
-        chan = self._ensure_child()
         # The import first, with its own budget: the batch then gets one call's limit, and a
         # hang in the batch costs no more than a hang in a single call.
         if module not in self.loaded and not self._load(module):
             return None
         blobs: list[bytes] = []
-        header = {"op": "map", "module": module, "function": function, "calls": [
-            {"args": [protocol.encode_value(a, blobs) for a in args],
-             "kwargs": {k: protocol.encode_value(v, blobs) for k, v in kwargs.items()}}
-            for args, kwargs in calls]}
-        budget = self.sandbox.config.timeout
+        header = {"op": "map", "module": module, "function": function,
+                  "calls": [_encode_call(args, kwargs, blobs) for args, kwargs in calls]}
         try:
-            chan.settimeout(budget)
-            protocol.send_frame(chan, header, blobs)
-            reply, reply_blobs = protocol.recv_frame(chan, deadline=time.monotonic() + budget)
+            reply, reply_blobs = self._exchange(header, blobs, self.sandbox.config.timeout)
             answers = reply["results"]
             if not isinstance(answers, list) or len(answers) != len(calls):
                 raise protocol.ProtocolError("wrong number of answers")
@@ -251,8 +239,7 @@ class Session:
             # The function spent a whole call's limit on this batch: that counts as running
             # out of time once, so a function that hangs is not waited for more than without
             # batches.
-            self._end()
-            self.timeouts[(module, function)] = self.timeouts.get((module, function), 0) + 1
+            self._timed_out(module, function)
             return None
         except (EOFError, OSError, KeyError, TypeError, protocol.ProtocolError):
             self._end()
@@ -264,12 +251,9 @@ class Session:
 
     def _load(self, module: str) -> bool:
         """Import `module` in the child; False if that did not work (calls will say why)."""
-        chan = self._ensure_child()
-        budget = 2 * self.sandbox.config.timeout
         try:
-            chan.settimeout(budget)
-            protocol.send_frame(chan, {"op": "load", "module": module})
-            reply, _ = protocol.recv_frame(chan, deadline=time.monotonic() + budget)
+            reply, _ = self._exchange({"op": "load", "module": module}, [],
+                                      2 * self.sandbox.config.timeout)
         except (TimeoutError, EOFError, OSError, protocol.ProtocolError):
             self._end()
             return False
@@ -278,6 +262,19 @@ class Session:
             self.imported.add(module)
             return True
         return False
+
+    def _exchange(self, header: dict[str, Any], blobs: list[bytes],
+                  budget: float) -> tuple[dict[str, Any], list[bytes]]:
+        """Send one request to the child and read its answer, all within `budget` seconds."""
+        chan = self._ensure_child()
+        chan.settimeout(budget)  # bounds the send too: a child that stops reading cannot stall us
+        protocol.send_frame(chan, header, blobs)
+        return protocol.recv_frame(chan, deadline=time.monotonic() + budget)
+
+    def _timed_out(self, module: str, function: str) -> None:
+        """Kill the child that ran out of time, and count it against the function."""
+        self._end()
+        self.timeouts[(module, function)] = self.timeouts.get((module, function), 0) + 1
 
     def _died(self, function: str) -> CallResult:
         status = self._end()
@@ -325,6 +322,13 @@ def _to_result(reply: dict[str, Any], blobs: list[bytes], function: str,
         return CallResult(ok=False, kind="bad_return",
                           message=f"your {function}() returned something unreadable: {exc}")
     return CallResult(ok=True, value=value, after=tuple(after), stdout=stdout, warnings=warns)
+
+
+def _encode_call(args: tuple[object, ...], kwargs: dict[str, object],
+                 blobs: list[bytes]) -> dict[str, Any]:
+    """A call's arguments as specs, their arrays appended to `blobs`."""
+    return {"args": [protocol.encode_value(a, blobs) for a in args],
+            "kwargs": {k: protocol.encode_value(v, blobs) for k, v in kwargs.items()}}
 
 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
