@@ -17,7 +17,7 @@ import pytest
 from grader.judge.cohort import GUARD_EVERY, Cohort
 from grader.judge.errors import StudentTimeout
 from grader.judge import plan
-from grader.judge.proxy import Answers, StudentModule
+from grader.judge.proxy import Answers, StudentModule, grouped
 from grader.records import CallResult
 from grader.sandbox.client import Sandbox, SandboxConfig, Session
 from tests.procs import processes
@@ -66,7 +66,7 @@ RELU = """
 def fetched(session: Session, function: str, inputs: list[np.ndarray]) -> StudentModule:
     """The student's module with answers to function(z) for each z fetched ahead."""
     answers = Answers()
-    answers.fetch(session, "activations", [(function, (z.copy(),), {}) for z in inputs])
+    answers.fetch(session, "activations", grouped([(function, (z.copy(),), {}) for z in inputs]))
     return StudentModule(session, "activations", lambda _: None, answers)
 
 
@@ -132,7 +132,7 @@ def test_big_answers_are_fetched_one_by_one(sandbox: Sandbox) -> None:
     counter = Counting(session)
     inputs = [np.array([float(n)]) for n in range(8)]
     answers = Answers()
-    answers.fetch(session, "activations", [("relu", (z,), {}) for z in inputs])
+    answers.fetch(session, "activations", grouped([("relu", (z,), {}) for z in inputs]))
     assert answers.digest is None
     student = StudentModule(session, "activations", lambda _: None, answers)
     assert [float(student.relu(z)[-1]) for z in inputs] == [float(n) for n in range(8)]  # type: ignore[index]

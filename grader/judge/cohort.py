@@ -13,7 +13,7 @@ import types
 from typing import Any, Callable
 
 from grader.judge import plots
-from grader.judge.proxy import Answers, Call
+from grader.judge.proxy import Answers, Grouped
 from grader.sandbox.client import MAX_SLOTS, Sandbox, Session
 
 #: Submissions graded side by side by default.
@@ -26,7 +26,7 @@ class Cohort:
     """The live sandbox sessions of one group of submissions."""
 
     def __init__(self, sandbox: Sandbox, ids: list[str], sources: dict[str, dict[str, str]],
-                 memory_bytes: int, plan: dict[str, list[Call]] | None = None) -> None:
+                 memory_bytes: int, plan: dict[str, Grouped] | None = None) -> None:
         if len(ids) > MAX_SLOTS:
             raise ValueError(f"a cohort holds at most {MAX_SLOTS} submissions")
         self.ids = ids
@@ -54,7 +54,7 @@ class Cohort:
         if found is None:
             found = Answers()
             if module in self._sources[sid]:
-                found.fetch(self.session(sid), module, self._plan.get(module, []))
+                found.fetch(self.session(sid), module, self._plan.get(module, {}))
             self._answers[(sid, module)] = found
         return found
 

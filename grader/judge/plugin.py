@@ -21,7 +21,7 @@ import pytest
 from grader.judge import plan, verdict
 from grader.judge.cohort import Cohort
 from grader.judge.manifest import Manifest
-from grader.judge.proxy import Call, StudentModule
+from grader.judge.proxy import Call, Grouped, StudentModule, grouped
 from grader.paths import reference_dir
 from grader.records import CallResult
 from grader.sandbox.client import MAX_SLOTS, Sandbox, SandboxConfig
@@ -66,7 +66,7 @@ class JudgePlugin:
         self.curves: dict[str, list[dict[str, Any]]] = {}
         self.references: dict[str, types.ModuleType] = {}
         self.item: pytest.Item | None = None
-        self.plan: dict[str, list[Call]] = {}
+        self.plan: dict[str, Grouped] = {}
         self.memo: dict[tuple[str, bytes], dict[str, Any]] = {}
 
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -87,6 +87,7 @@ class JudgePlugin:
 
     def _learn_calls(self, items: list[pytest.Item]) -> None:
         """Record the calls each test makes on the reference, to fetch them ahead per submission."""
+        calls: dict[str, list[Call]] = {}
         for item in items:
             if not isinstance(item, pytest.Function) or "student" not in item.fixturenames:
                 continue
@@ -95,8 +96,9 @@ class JudgePlugin:
             names = item._fixtureinfo.argnames
             if all(name in known or name == "student" for name in names):
                 arguments = {name: known[name] for name in names if name != "student"}
-                self.plan.setdefault(exercise, []).extend(
+                calls.setdefault(exercise, []).extend(
                     plan.record(item.obj, arguments, self._reference(exercise)))
+        self.plan = {exercise: grouped(found) for exercise, found in calls.items()}
 
     def _cohort(self, number: int) -> Cohort:
         if self.current is not None and self.current[0] == number:

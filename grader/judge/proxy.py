@@ -25,6 +25,18 @@ Call = tuple[str, tuple[object, ...], dict[str, object]]
 """A call of the student's module: function name, positional and keyword arguments."""
 
 
+Grouped = dict[str, list[tuple[Hashable, tuple[object, ...], dict[str, object]]]]
+"""Calls by function name, each with its key: what Answers.fetch asks a submission."""
+
+
+def grouped(calls: list[Call]) -> Grouped:
+    """The calls by function, keyed once: every submission is asked the same ones."""
+    found: Grouped = {}
+    for function, args, kwargs in calls:
+        found.setdefault(function, []).append((key(function, args, kwargs), args, kwargs))
+    return found
+
+
 class Answers:
     """Answers fetched ahead for one module of one submission, keyed by the call's values."""
 
@@ -35,20 +47,17 @@ class Answers:
         self.live = 0
         """Calls that found no answer here and went to the sandbox."""
 
-    def fetch(self, session: Session, module: str, calls: list[Call]) -> None:
-        """Make `calls` in one round trip per function; keep the answers for later."""
-        by_function: dict[str, list[Call]] = {}
-        for call in calls:
-            by_function.setdefault(call[0], []).append(call)
+    def fetch(self, session: Session, module: str, planned: Grouped) -> None:
+        """Make the planned calls in one round trip per function; keep the answers for later."""
         digest = hashlib.blake2b(digest_size=16)
         complete = True
-        for function, group in by_function.items():
+        for function, group in planned.items():
             results = session.call_many(module, function, [(args, kw) for _, args, kw in group])
             complete = complete and results is not None
             digest.update(function.encode() + b"\0")
-            for call, result in zip(group, results or []):
+            for (found_key, _, _), result in zip(group, results or []):
                 _feed_result(digest, result)
-                self._queues.setdefault(key(*call), []).append(result)
+                self._queues.setdefault(found_key, []).append(result)
         self.digest = digest.digest() if complete else None
 
     def take(self, function: str, args: tuple[object, ...],
