@@ -7,6 +7,7 @@ the seam where a cluster executor could later run shards on other machines.
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import subprocess
 import sys
@@ -36,8 +37,9 @@ class GradeOptions:
     """Seconds per call into student code."""
     memory_bytes: int = 1 << 30
     """Memory limit per submission."""
-    shard_size: int = 100
-    """Most submissions one judge process takes: keeps memory flat however large the class."""
+    shard_size: int = 64
+    """Most submissions in one pytest session (one report): keeps memory flat however large the
+    class, and lets judges share out the work as they go."""
     cohort_size: int = 16
     """Submissions a judge grades side by side: pytest's cost per test is shared between them."""
     plots: bool = True
@@ -66,13 +68,22 @@ def grade_submissions(submissions: list[Submission], options: GradeOptions,
     try:
         shards = _split(submissions, options)
         suites = suite_files(options.exercises, options.visible_only)
-        with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
-            futures = [pool.submit(_run_shard, n, shard, suites, workdir, options, on_done)
-                       for n, shard in enumerate(shards)]
-            reports = [f.result() for f in futures]
+        for sub in submissions:
+            if sub.error is not None:
+                on_done(sub.id)
+        # Judges take the next shard as they become free: one slowed down by a hanging
+        # submission takes fewer, and no core waits for the slowest at the end.
+        pending: queue.SimpleQueue[tuple[int, list[Submission]]] = queue.SimpleQueue()
+        for number, shard in enumerate(shards):
+            pending.put((number, shard))
+        judges = min(max(1, options.jobs), len(shards))
+        with ThreadPoolExecutor(max_workers=max(1, judges)) as pool:
+            futures = [pool.submit(_judge_loop, n, pending, suites, workdir, options, on_done)
+                       for n in range(judges)]
+            reports = sorted((r for f in futures for r in f.result()), key=lambda r: r[0])
         # Read once every judge is done: holding results while judges and their sandboxes run
         # would add to the peak memory of the whole run.
-        return results.build_run(submissions, [results.read_shard(r) for r in reports],
+        return results.build_run(submissions, [results.read_shard(r) for _, r in reports],
                                  options.seed)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -97,50 +108,110 @@ def _alive(pid: int) -> bool:
 
 
 def _split(submissions: list[Submission], options: GradeOptions) -> list[list[Submission]]:
-    if not submissions:
-        return []
-    # Two shards per job: one shard slowed down by hanging submissions does not leave a core
-    # idle at the end, and each judge's start-up (about a second) is paid only a few times.
-    # Whole cohorts: a cohort of 16 shares pytest's cost per test better than one of 9.
-    per_job = -(-len(submissions) // (2 * max(1, options.jobs)))
+    """Shards of whole cohorts, large first and smaller towards the end.
+
+    A cohort of 16 shares pytest's cost per test better than one of 9, and a shard costs about
+    a tenth of a second of pytest set-up; shards that shrink as the work runs out leave no
+    judge alone with a long one at the end while the others wait.
+    """
     cohort = max(1, options.cohort_size)
-    size = -(-max(1, min(options.shard_size, per_job)) // cohort) * cohort
-    return [submissions[i:i + size] for i in range(0, len(submissions), size)]
+    jobs = max(1, options.jobs)
+    shards: list[list[Submission]] = []
+    start = 0
+    while start < len(submissions):
+        left = len(submissions) - start
+        size = max(1, min(options.shard_size, -(-left // (2 * jobs))))
+        size = -(-size // cohort) * cohort
+        shards.append(submissions[start:start + size])
+        start += size
+    return shards
 
 
-def _run_shard(number: int, shard: list[Submission], suites: tuple[str, ...], workdir: Path,
-               options: GradeOptions, on_done: Callable[[str], None]) -> results.ShardReport:
-    shard_dir = workdir / f"shard-{number}"
-    shard_dir.mkdir(mode=0o700)
-    report = shard_dir / "report.json"
-    read_fd, write_fd = os.pipe()
-    manifest = Manifest(
-        submissions=tuple(shard), suites=suites, rootdir=str(paths.course_root()),
-        report=str(report), seed=options.seed, timeout=options.timeout,
-        memory_bytes=options.memory_bytes,
-        hide=(str(workdir), str(paths.reference_dir()), *options.hide),
-        workdir=str(shard_dir), exercises=options.exercises, plots=options.plots,
-        cohort_size=options.cohort_size, progress_fd=write_fd)
-    manifest.dump(shard_dir / "manifest.json")
-    for sub in shard:
-        if sub.error is not None:
-            on_done(sub.id)
-    reader = threading.Thread(target=_relay_progress, args=(read_fd, on_done), daemon=True)
-    reader.start()
-    proc = subprocess.run(
-        [sys.executable, "-I", "-c", _BOOTSTRAP, str(shard_dir / "manifest.json"),
-         str(Path(__file__).resolve().parents[1])],
-        pass_fds=[write_fd], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, env=_judge_env(), cwd=str(shard_dir), check=False)
-    os.close(write_fd)
-    reader.join()
-    return results.ShardReport(submissions=tuple(s.id for s in shard if s.error is None),
-                               report=report, exit_code=proc.returncode,
-                               output=proc.stdout.decode("utf-8", "replace")[-4000:])
+def _judge_loop(number: int, pending: queue.SimpleQueue[tuple[int, list[Submission]]],
+                suites: tuple[str, ...], workdir: Path, options: GradeOptions,
+                on_done: Callable[[str], None]) -> list[tuple[int, results.ShardReport]]:
+    """Feed shards to one judge process until none are left; a judge that dies is replaced."""
+    judge_dir = workdir / f"judge-{number}"
+    judge_dir.mkdir(mode=0o700)
+    done: list[tuple[int, results.ShardReport]] = []
+    judge: _JudgeProcess | None = None
+    try:
+        while True:
+            try:
+                shard_number, shard = pending.get_nowait()
+            except queue.Empty:
+                return done
+            if judge is None:
+                judge = _JudgeProcess(judge_dir, on_done)
+            manifest = Manifest(
+                submissions=tuple(shard), suites=suites, rootdir=str(paths.course_root()),
+                report=str(judge_dir / f"report-{shard_number}.json"), seed=options.seed,
+                timeout=options.timeout, memory_bytes=options.memory_bytes,
+                hide=(str(workdir), str(paths.reference_dir()), *options.hide),
+                workdir=str(judge_dir), exercises=options.exercises, plots=options.plots,
+                cohort_size=options.cohort_size, progress_fd=judge.progress_fd)
+            path = judge_dir / f"manifest-{shard_number}.json"
+            manifest.dump(path)
+            code = judge.run(path)
+            output = ""
+            if code is None:  # the judge died: its output says why; the next shard gets a new one
+                code, output = judge.close()
+                judge = None
+            done.append((shard_number, results.ShardReport(
+                submissions=tuple(s.id for s in shard if s.error is None),
+                report=Path(manifest.report), exit_code=code, output=output)))
+    finally:
+        if judge is not None:
+            judge.close()
+
+
+class _JudgeProcess:
+    """One judge process: shards go in as manifest paths, exit codes come back."""
+
+    def __init__(self, judge_dir: Path, on_done: Callable[[str], None]) -> None:
+        progress_read, self.progress_fd = os.pipe()
+        control_read, control_write = os.pipe()
+        log_fd, log_name = tempfile.mkstemp(prefix="output-", suffix=".txt", dir=judge_dir)
+        self._log = Path(log_name)
+        with os.fdopen(log_fd, "wb") as log:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-I", "-c", _BOOTSTRAP, str(control_write),
+                 str(Path(__file__).resolve().parents[1])],
+                pass_fds=[self.progress_fd, control_write], stdin=subprocess.PIPE, stdout=log,
+                stderr=subprocess.STDOUT, env=_judge_env(), cwd=str(judge_dir))
+        os.close(control_write)
+        self._control = os.fdopen(control_read, "r", encoding="utf-8")
+        self._relay = threading.Thread(target=_relay_progress, args=(progress_read, on_done),
+                                       daemon=True)
+        self._relay.start()
+
+    def run(self, manifest: Path) -> int | None:
+        """Have the judge run one shard; its pytest exit code, or None if the judge died."""
+        assert self._proc.stdin is not None
+        try:
+            self._proc.stdin.write(f"{manifest}\n".encode())
+            self._proc.stdin.flush()
+        except BrokenPipeError:
+            return None
+        line = self._control.readline()
+        return int(line) if line.strip().lstrip("-").isdigit() else None
+
+    def close(self) -> tuple[int, str]:
+        """End the judge; its exit code and the tail of its output."""
+        assert self._proc.stdin is not None
+        try:
+            self._proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        code = self._proc.wait()
+        self._control.close()
+        os.close(self.progress_fd)
+        self._relay.join()
+        return code, self._log.read_bytes()[-4000:].decode("utf-8", "replace")
 
 
 _BOOTSTRAP = ("import sys; sys.path.insert(0, sys.argv[2]); "
-              "from grader.judge import runner; sys.exit(runner.main(sys.argv[1:2]))")
+              "from grader.judge import runner; sys.exit(runner.serve(int(sys.argv[1])))")
 
 
 def _relay_progress(fd: int, on_done: Callable[[str], None]) -> None:

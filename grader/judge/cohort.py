@@ -52,9 +52,11 @@ class Cohort:
         """Answers of `sid` to the planned calls into `module`, fetched on first use."""
         found = self._answers.get((sid, module))
         if found is None:
-            found = Answers()
             if module in self._sources[sid]:
+                found = Answers()
                 found.fetch(self.session(sid), module, self._plan.get(module, {}))
+            else:
+                found = Answers.for_missing(module)
             self._answers[(sid, module)] = found
         return found
 

@@ -13,6 +13,7 @@ import importlib.util
 import time
 import types
 import zlib
+from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 import numpy as np
@@ -24,7 +25,7 @@ from grader.judge.manifest import Manifest
 from grader.judge.proxy import Call, Grouped, StudentModule, grouped
 from grader.paths import reference_dir
 from grader.records import CallResult
-from grader.sandbox.client import MAX_SLOTS, Sandbox, SandboxConfig
+from grader.sandbox.client import MAX_SLOTS, Sandbox
 
 
 _MARKS = pytest.StashKey[dict[str, Any]]()
@@ -50,24 +51,48 @@ def test_id(item: pytest.Item) -> str:
     return f"{item.path.stem}::{name}"
 
 
-class JudgePlugin:
-    """Runs one shard: one sandbox worker; cohorts of submissions graded side by side."""
+#: Verdicts a judge keeps for reuse; past this many it starts afresh, so its memory stays flat.
+MEMO_LIMIT = 20_000
 
-    def __init__(self, manifest: Manifest) -> None:
+
+@dataclass
+class Carried:
+    """What a judge keeps from one shard to the next: all of it the same for every shard of
+    a run, as long as the run's settings (`key`) stay the same."""
+
+    key: tuple[object, ...] = ()
+    """Suites, exercises, seed, time and memory limits the rest was made with."""
+    plan: dict[str, Grouped] | None = None
+    """The calls each exercise's tests make, learnt from the reference."""
+    memo: dict[tuple[str, bytes], dict[str, Any]] = field(default_factory=dict)
+    """Verdicts by (test id, fingerprint of the answers it could read)."""
+    references: dict[str, types.ModuleType] = field(default_factory=dict)
+    """Reference modules by exercise."""
+
+    def for_run(self, key: tuple[object, ...]) -> Carried:
+        """Itself if made for these settings, else a fresh one."""
+        return self if key == self.key else Carried(key=key)
+
+
+class JudgePlugin:
+    """Runs one shard on a sandbox worker: cohorts of submissions graded side by side."""
+
+    def __init__(self, manifest: Manifest, sandbox: Sandbox, carried: Carried | None = None) -> None:
         self.manifest = manifest
         ids = [s.id for s in manifest.submissions if s.error is None]
         size = max(1, min(manifest.cohort_size, MAX_SLOTS))
         self.cohorts = [ids[i:i + size] for i in range(0, len(ids), size)]
         self.sources = {s.id: s.sources for s in manifest.submissions}
-        self.sandbox = Sandbox(SandboxConfig(
-            timeout=manifest.timeout, memory_bytes=manifest.memory_bytes,
-            hide=manifest.hide, workdir=manifest.workdir))
+        self.sandbox = sandbox
+        self.carried = (carried or Carried()).for_run(
+            (manifest.suites, manifest.exercises, manifest.seed, manifest.timeout,
+             manifest.memory_bytes, manifest.rootdir))
         self.current: tuple[int, Cohort] | None = None
         self.curves: dict[str, list[dict[str, Any]]] = {}
-        self.references: dict[str, types.ModuleType] = {}
+        self.references = self.carried.references
         self.item: pytest.Item | None = None
         self.plan: dict[str, Grouped] = {}
-        self.memo: dict[tuple[str, bytes], dict[str, Any]] = {}
+        self.memo = self.carried.memo
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "grade(**kw): exercise, function, points, visibility, pitfall")
@@ -83,9 +108,11 @@ class JudgePlugin:
         # A cohort's children live from its first test to its last: run its tests together.
         kept.sort(key=_cohort_of)
         items[:] = kept
-        self._learn_calls([it for it in kept if _cohort_of(it) == 0])
+        if self.carried.plan is None:
+            self.carried.plan = self._learn_calls([it for it in kept if _cohort_of(it) == 0])
+        self.plan = self.carried.plan
 
-    def _learn_calls(self, items: list[pytest.Item]) -> None:
+    def _learn_calls(self, items: list[pytest.Item]) -> dict[str, Grouped]:
         """Record the calls each test makes on the reference, to fetch them ahead per submission."""
         calls: dict[str, list[Call]] = {}
         for item in items:
@@ -98,7 +125,7 @@ class JudgePlugin:
                 arguments = {name: known[name] for name in names if name != "student"}
                 calls.setdefault(exercise, []).extend(
                     plan.record(item.obj, arguments, self._reference(exercise)))
-        self.plan = {exercise: grouped(found) for exercise, found in calls.items()}
+        return {exercise: grouped(found) for exercise, found in calls.items()}
 
     def _cohort(self, number: int) -> Cohort:
         if self.current is not None and self.current[0] == number:
@@ -202,6 +229,8 @@ class JudgePlugin:
                 found.pop("comparison", None)
                 found.pop("comparison_note", None)
         if memo_key is not None and answers.live == live:
+            if len(self.memo) >= MEMO_LIMIT:
+                self.memo.clear()
             self.memo[memo_key] = found
         return found
 
@@ -239,7 +268,6 @@ class JudgePlugin:
         finally:
             if self.current is not None:
                 self.current[1].close()
-            self.sandbox.close()
 
     def pytest_json_modifyreport(self, json_report: dict[str, Any]) -> None:
         json_report["grader"] = {

@@ -19,7 +19,7 @@ import numpy as np
 
 from grader.judge.errors import StudentError, StudentTimeout
 from grader.records import CallResult
-from grader.sandbox.client import Session
+from grader.sandbox.client import Session, missing_module
 
 Call = tuple[str, tuple[object, ...], dict[str, object]]
 """A call of the student's module: function name, positional and keyword arguments."""
@@ -40,12 +40,22 @@ def grouped(calls: list[Call]) -> Grouped:
 class Answers:
     """Answers fetched ahead for one module of one submission, keyed by the call's values."""
 
-    def __init__(self) -> None:
+    def __init__(self, missing: CallResult | None = None) -> None:
         self._queues: dict[Hashable, list[CallResult]] = {}
-        self.digest: bytes | None = None
+        self._missing = missing
+        self.digest: bytes | None = None if missing is None else b"missing:" + missing.message.encode()
         """Fingerprint of every answer fetched, once each planned call got one; else None."""
         self.live = 0
         """Calls that found no answer here and went to the sandbox."""
+
+    @classmethod
+    def for_missing(cls, module: str) -> Answers:
+        """Answers of a submission without `module`: every call is answered 'not found'.
+
+        Known without a sandbox, and the same for every such submission, so a test's verdict
+        on one of them is reused for the others.
+        """
+        return cls(missing_module(module))
 
     def fetch(self, session: Session, module: str, planned: Grouped) -> None:
         """Make the planned calls in one round trip per function; keep the answers for later."""
@@ -63,6 +73,8 @@ class Answers:
     def take(self, function: str, args: tuple[object, ...],
              kwargs: dict[str, object]) -> CallResult | None:
         """The next answer fetched for exactly this call, if any (each is handed out once)."""
+        if self._missing is not None:
+            return self._missing
         queue = self._queues.get(key(function, args, kwargs))
         if queue:
             return queue.pop(0)

@@ -1,19 +1,25 @@
-"""Entry point of a judge process: runs pytest once over a shard of submissions.
+"""Entry point of a judge process: runs pytest over shards of submissions, one session each.
 
 Started by the engine as `python -I` with a clean environment, so neither the caller's
-environment nor anything in a submission or the current folder can configure pytest.
+environment nor anything in a submission or the current folder can configure pytest. A judge
+serves shards one after the other (manifest paths on stdin, one exit code per line on the
+control pipe), keeping its imports, its sandbox worker and the learnt calls between them: a
+shard then costs its tests, not a Python start-up.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import pytest
+from pytest_jsonreport.plugin import JSONReport
 
 from grader.judge.manifest import Manifest
-from grader.judge.plugin import JudgePlugin
+from grader.judge.plugin import Carried, JudgePlugin
 from grader.sandbox import isolation
+from grader.sandbox.client import Sandbox, SandboxConfig
 
 JUDGE_INI = Path(__file__).with_name("judge.ini")
 
@@ -28,18 +34,71 @@ def pytest_args(manifest: Manifest) -> list[str]:
         "-q", "-s", "--no-header", "--tb=no", "-rN",
         # --json-report-omit takes several values: the option after it ends the list.
         "--json-report-omit", "collectors", "log", "traceback", "streams", "warnings", "keywords",
-        "--json-report", f"--json-report-file={manifest.report}",
+        # The report is saved by run_shard(): the plugin's own json.dump runs the pure-Python
+        # encoder.
+        "--json-report-file=none",
         *manifest.suites,
     ]
+
+
+class Judge:
+    """What a judge keeps from one shard to the next."""
+
+    def __init__(self) -> None:
+        self.sandbox: Sandbox | None = None
+        self.carried = Carried()
+
+    def run_shard(self, manifest: Manifest) -> int:
+        """Run one shard and save its report; return pytest's exit code."""
+        config = SandboxConfig(timeout=manifest.timeout, memory_bytes=manifest.memory_bytes,
+                               hide=manifest.hide, workdir=manifest.workdir)
+        if self.sandbox is None or self.sandbox.config != config:
+            self.close()
+            self.sandbox = Sandbox(config)
+        plugin = JudgePlugin(manifest, self.sandbox, self.carried)
+        self.carried = plugin.carried
+        report = JSONReport()
+        code = int(pytest.main(pytest_args(manifest), plugins=[plugin, report]))
+        if report.report is not None:
+            # json.dumps takes the C encoder (json.dump never does). Written to a new name,
+            # then renamed: a judge killed midway leaves no report.
+            path = Path(manifest.report)
+            partial = path.with_name(path.name + ".partial")
+            partial.write_text(json.dumps(report.report, default=str), encoding="utf-8")
+            partial.replace(path)
+        return code
+
+    def close(self) -> None:
+        """Stop the sandbox worker."""
+        if self.sandbox is not None:
+            self.sandbox.close()
+            self.sandbox = None
+
+
+def serve(control_fd: int) -> int:
+    """Run each shard whose manifest path arrives on stdin; answer its exit code on control_fd."""
+    isolation.die_with_parent()
+    judge = Judge()
+    try:
+        with open(control_fd, "w", encoding="utf-8", closefd=True) as control:
+            for line in sys.stdin:
+                code = judge.run_shard(Manifest.load(Path(line.rstrip("\n"))))
+                sys.stdout.flush()
+                control.write(f"{code}\n")
+                control.flush()
+    finally:
+        judge.close()
+    return 0
 
 
 def main(argv: list[str]) -> int:
     """Run the shard described by the manifest at argv[0]; return pytest's exit code."""
     isolation.die_with_parent()
-    manifest = Manifest.load(Path(argv[0]))
-    plugin = JudgePlugin(manifest)
-    code = pytest.main(pytest_args(manifest), plugins=[plugin])
-    return int(code)
+    judge = Judge()
+    try:
+        return judge.run_shard(Manifest.load(Path(argv[0])))
+    finally:
+        judge.close()
 
 
 if __name__ == "__main__":

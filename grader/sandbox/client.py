@@ -180,8 +180,7 @@ class Session:
         """Call module.function(*args, **kwargs) in the child; never raises for student behaviour."""
         limit = self.sandbox.config.timeout
         if module not in self.sources:  # known here already: no need to ask the child
-            return CallResult(ok=False, kind="missing_module",
-                              message=f"{module}.py was not found in your submission")
+            return missing_module(module)
         if self.timeouts.get((module, function), 0) >= TIMEOUTS_BEFORE_SKIP:
             return CallResult(ok=False, kind="timeout", message=(
                 f"not run: your {function}() already ran out of time "
@@ -322,6 +321,12 @@ def _to_result(reply: dict[str, Any], blobs: list[bytes], function: str,
         return CallResult(ok=False, kind="bad_return",
                           message=f"your {function}() returned something unreadable: {exc}")
     return CallResult(ok=True, value=value, after=tuple(after), stdout=stdout, warnings=warns)
+
+
+def missing_module(module: str) -> CallResult:
+    """The answer to any call into a module the submission does not have."""
+    return CallResult(ok=False, kind="missing_module",
+                      message=f"{module}.py was not found in your submission")
 
 
 def _encode_call(args: tuple[object, ...], kwargs: dict[str, object],
