@@ -20,10 +20,10 @@ from grader import __version__, paths
 from grader.atomic import write_text_atomic
 from grader.engine import GradeOptions
 from grader.records import GradeRun, Submission, SubmissionResult
-from grader.reports.results_json import RESULTS_FILENAME, read_results_json, run_to_dict
+from grader.reports.results_json import RESULTS_FILENAME, read_results_json, submission_json
 
 CACHE_FILENAME = ".grade-cache.json"
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 _JUDGE_DIR = Path(__file__).resolve().parent / "judge"
 
 
@@ -94,10 +94,11 @@ def run_key(options: GradeOptions) -> str:
     return digest.hexdigest()
 
 
-def result_digest(result: SubmissionResult, run: GradeRun) -> str:
-    """Hash of a result as results.json stores it, durations left out."""
-    one = dataclasses.replace(run, submissions=(result,), warnings=())
-    return _digest(run_to_dict(one, include_timings=False)["submissions"])
+def result_digest(result: SubmissionResult, memo: dict[tuple[object, ...], str] | None = None) -> str:
+    """Hash of a result as results.json stores it, durations left out (`memo`: JSON of tests
+    and curves already written, shared between the submissions of a class)."""
+    text = submission_json(result, False, {} if memo is None else memo)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def split(found: list[Submission], previous: Previous, key: str) -> Split:
@@ -107,13 +108,14 @@ def split(found: list[Submission], previous: Previous, key: str) -> Split:
         changed = cache is not None and old is not None
         return Split(reuse=(), regrade=tuple(found), key_changed=changed)
     stored = {r.id: r for r in old.submissions}
+    memo: dict[tuple[object, ...], str] = {}
     reuse: list[SubmissionResult] = []
     regrade: list[Submission] = []
     for submission in found:
         entry = cache.entries.get(submission.id)
         result = stored.get(submission.id)
         if (entry is not None and result is not None and entry[0] == content_key(submission)
-                and entry[1] == result_digest(result, old)):
+                and entry[1] == result_digest(result, memo)):
             reuse.append(result)
         else:
             regrade.append(submission)
@@ -149,8 +151,9 @@ def _fill_max(results: list[SubmissionResult]) -> list[SubmissionResult]:
 def build_cache(run: GradeRun, found: list[Submission], key: str) -> Cache:
     """The cache describing run, as written to results.json."""
     results = {r.id: r for r in run.submissions}
+    memo: dict[tuple[object, ...], str] = {}
     return Cache(run_key=key, entries={
-        s.id: (content_key(s), result_digest(results[s.id], run))
+        s.id: (content_key(s), result_digest(results[s.id], memo))
         for s in found if s.id in results})
 
 

@@ -98,3 +98,20 @@ def test_two_dimensional_entries_are_indexed_by_row_and_column() -> None:
     entries, note = comparison(expected, got, ~np.isclose(got, expected))
     assert entries[-1] == {"index": "(1, 2)", "expected": "0", "got": "5", "differs": True}
     assert note == ""
+
+
+def test_two_students_with_the_same_message_keep_their_own_comparison() -> None:
+    from grader.records import Entry, GradeRun, SubmissionResult, TestOutcome
+    from grader.reports.results_json import dumps_results
+
+    def result(sid: str, got: str) -> SubmissionResult:
+        test = TestOutcome(id="t::relu", exercise="activations", function="relu", name="relu",
+                           outcome="failed", score=0.0, max_score=1.0, visibility="visible",
+                           message="relu(z) is wrong at index 0",
+                           comparison=(Entry("0", "0.0", got, True),))
+        return SubmissionResult(id=sid, status="graded", score=0.0, max_score=1.0, tests=(test,))
+
+    run = GradeRun(grader_version="x", seed=1, isolation="none",
+                   submissions=(result("a", "-1.0"), result("b", "-2.0")))
+    data = json.loads(dumps_results(run))
+    assert [s["tests"][0]["comparison"][0]["got"] for s in data["submissions"]] == ["-1.0", "-2.0"]

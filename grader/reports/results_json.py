@@ -120,7 +120,7 @@ def dumps_results(run: GradeRun, *, include_timings: bool = True) -> str:
     # at a time so a large class never exists twice in memory as dicts.
     head = {k: v for k, v in run_to_dict(replace(run, submissions=())).items() if k != "submissions"}
     memo: dict[tuple[object, ...], str] = {}
-    rows = ",\n".join(_submission_json(s, include_timings, memo) for s in run.submissions)
+    rows = ",\n".join(submission_json(s, include_timings, memo) for s in run.submissions)
     return f'{json.dumps(head, ensure_ascii=False)[:-1]}, "submissions": [\n{rows}\n]}}\n'
 
 
@@ -132,7 +132,7 @@ def _dumps(data: object) -> str:
     return json.dumps(data, ensure_ascii=False, allow_nan=False)
 
 
-def _submission_json(result: SubmissionResult, include_timings: bool,
+def submission_json(result: SubmissionResult, include_timings: bool,
                      memo: dict[tuple[object, ...], str]) -> str:
     """json.dumps(_submission_to_dict(result, include_timings)), byte for byte, built from the
     JSON of its tests and curves: most of those are the same for many students of a class."""
@@ -158,7 +158,7 @@ def _tests_json(tests: Sequence[TestOutcome], include_timings: bool,
         key = (test.id, test.exercise, test.function, test.name, test.outcome,
                test.score or repr(test.score), test.max_score or repr(test.max_score),
                test.visibility, test.message, test.hints, test.pitfall, test.misconception,
-               test.advisories)
+               test.advisories, test.comparison, test.comparison_note)
         try:
             body = memo.get(key)
         except TypeError:  # an unhashable field: no sharing
