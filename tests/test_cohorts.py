@@ -6,6 +6,7 @@ Small limits throughout, so a failure of the sandbox stays harmless.
 from __future__ import annotations
 
 import os
+import types
 import textwrap
 import time
 from pathlib import Path
@@ -227,3 +228,29 @@ def test_closing_one_child_of_a_cohort_spares_its_neighbour(sandbox: Sandbox) ->
 
 def _live(uid: int) -> list[int]:
     return [p.pid for p in processes() if p.uid == uid and not p.zombie]
+
+
+def test_plots_take_the_answers_fetched_ahead(sandbox: Sandbox) -> None:
+    from grader.judge import plots
+    from tests.test_cli import CORRECT_ACTIVATIONS
+
+    def reference(exercise: str) -> types.ModuleType:
+        import importlib
+        return importlib.import_module(f"reference.{exercise}")
+
+    exercises = ("activations",)
+    planned = [(f, args, {}) for _, f, args in plots.planned_calls(exercises)]
+    session = sandbox.open({"activations": CORRECT_ACTIVATIONS})
+    answers = Answers()
+    answers.fetch(session, "activations", grouped(planned))
+    batches = []
+    original = session.call_many
+    session.call_many = lambda *a: batches.append(a) or original(*a)  # type: ignore[method-assign]
+    counter = Counting(session)
+    ahead = plots.sample(session, reference, exercises, lambda _: answers)
+    assert batches == [] and counter.count == 0
+    # The same curves as plots sampled on their own, one round trip per plot.
+    alone = plots.sample(session, reference, exercises)
+    assert len(batches) == len(ahead) == 4
+    assert ahead == alone and all(c["student"] == c["reference"] for c in ahead)
+    session.close()

@@ -8,6 +8,7 @@ reaches a neighbour.
 
 from __future__ import annotations
 
+import functools
 import os
 import types
 from typing import Any, Callable
@@ -72,14 +73,16 @@ class Cohort:
             found.close()
 
     def finish(self, reference: Callable[[str], types.ModuleType], exercises: tuple[str, ...],
-               want_plots: bool, progress_fd: int) -> dict[str, list[dict[str, Any]]]:
+               want_plots: bool, progress_fd: int,
+               cache: plots.PlotCache | None = None) -> dict[str, list[dict[str, Any]]]:
         """Sample the plots, kill every child, report progress; return the curves by id."""
         curves: dict[str, list[dict[str, Any]]] = {}
         for sid in self.ids:
             session = self.session(sid) if want_plots else self._sessions.get(sid)
             try:
                 if want_plots and session is not None:
-                    curves[sid] = plots.sample(session, reference, exercises)
+                    curves[sid] = plots.sample(session, reference, exercises,
+                                               functools.partial(self._fetched, sid), cache)
             except Exception:  # noqa: BLE001 - a missing plot must never cost a test result
                 curves[sid] = []
             finally:
@@ -90,6 +93,9 @@ class Cohort:
         self._sessions.clear()
         self._answers.clear()
         return curves
+
+    def _fetched(self, sid: str, module: str) -> Answers | None:
+        return self._answers.get((sid, module))
 
     def close(self) -> None:
         """Kill every child still alive (the run is ending early)."""

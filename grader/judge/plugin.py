@@ -19,7 +19,7 @@ from typing import Any, Iterator
 import numpy as np
 import pytest
 
-from grader.judge import plan, verdict
+from grader.judge import plan, plots, verdict
 from grader.judge.cohort import Cohort
 from grader.judge.manifest import Manifest
 from grader.judge.proxy import Call, Grouped, StudentModule, grouped
@@ -61,13 +61,15 @@ class Carried:
     a run, as long as the run's settings (`key`) stay the same."""
 
     key: tuple[object, ...] = ()
-    """Suites, exercises, seed, time and memory limits the rest was made with."""
+    """Suites, exercises, seed, limits and plots setting the rest was made with."""
     plan: dict[str, Grouped] | None = None
     """The calls each exercise's tests make, learnt from the reference."""
     memo: dict[tuple[str, bytes], dict[str, Any]] = field(default_factory=dict)
     """Verdicts by (test id, fingerprint of the answers it could read)."""
     references: dict[str, types.ModuleType] = field(default_factory=dict)
     """Reference modules by exercise."""
+    plots: plots.PlotCache = field(default_factory=plots.PlotCache)
+    """Reference curves, and student curves already converted."""
 
     def for_run(self, key: tuple[object, ...]) -> Carried:
         """Itself if made for these settings, else a fresh one."""
@@ -86,7 +88,7 @@ class JudgePlugin:
         self.sandbox = sandbox
         self.carried = (carried or Carried()).for_run(
             (manifest.suites, manifest.exercises, manifest.seed, manifest.timeout,
-             manifest.memory_bytes, manifest.rootdir))
+             manifest.memory_bytes, manifest.rootdir, manifest.plots))
         self.current: tuple[int, Cohort] | None = None
         self.curves: dict[str, list[dict[str, Any]]] = {}
         self.references = self.carried.references
@@ -125,6 +127,9 @@ class JudgePlugin:
                 arguments = {name: known[name] for name in names if name != "student"}
                 calls.setdefault(exercise, []).extend(
                     plan.record(item.obj, arguments, self._reference(exercise)))
+        if self.manifest.plots:
+            for exercise, function, args in plots.planned_calls(self.manifest.exercises):
+                calls.setdefault(exercise, []).append((function, args, {}))
         return {exercise: grouped(found) for exercise, found in calls.items()}
 
     def _cohort(self, number: int) -> Cohort:
@@ -142,7 +147,8 @@ class JudgePlugin:
         cohort = self.current[1]
         self.current = None
         self.curves.update(cohort.finish(self._reference, self.manifest.exercises,
-                                         self.manifest.plots, self.manifest.progress_fd))
+                                         self.manifest.plots, self.manifest.progress_fd,
+                                         self.carried.plots))
 
     def _reference(self, exercise: str) -> types.ModuleType:
         if exercise not in self.references:

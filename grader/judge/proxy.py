@@ -19,7 +19,7 @@ import numpy as np
 
 from grader.judge.errors import StudentError, StudentTimeout
 from grader.records import CallResult
-from grader.sandbox.client import Session, missing_module
+from grader.sandbox.client import Batch, Session, missing_module
 
 Call = tuple[str, tuple[object, ...], dict[str, object]]
 """A call of the student's module: function name, positional and keyword arguments."""
@@ -41,7 +41,7 @@ class Answers:
     """Answers fetched ahead for one module of one submission, keyed by the call's values."""
 
     def __init__(self, missing: CallResult | None = None) -> None:
-        self._queues: dict[Hashable, list[CallResult]] = {}
+        self._queues: dict[Hashable, list[tuple[Batch, int]]] = {}
         self._missing = missing
         self.digest: bytes | None = None if missing is None else b"missing:" + missing.message.encode()
         """Fingerprint of every answer fetched, once each planned call got one; else None."""
@@ -62,12 +62,13 @@ class Answers:
         digest = hashlib.blake2b(digest_size=16)
         complete = True
         for function, group in planned.items():
-            results = session.call_many(module, function, [(args, kw) for _, args, kw in group])
-            complete = complete and results is not None
-            digest.update(function.encode() + b"\0")
-            for (found_key, _, _), result in zip(group, results or []):
-                _feed_result(digest, result)
-                self._queues.setdefault(found_key, []).append(result)
+            batch = session.call_many(module, function, [(args, kw) for _, args, kw in group])
+            if batch is None:
+                complete = False
+                continue
+            digest.update(function.encode() + b"\0" + batch.fingerprint)
+            for n, (found_key, _, _) in enumerate(group):
+                self._queues.setdefault(found_key, []).append((batch, n))
         self.digest = digest.digest() if complete else None
 
     def take(self, function: str, args: tuple[object, ...],
@@ -77,29 +78,10 @@ class Answers:
             return self._missing
         queue = self._queues.get(key(function, args, kwargs))
         if queue:
-            return queue.pop(0)
+            batch, n = queue.pop(0)
+            return batch.result(n)
         self.live += 1
         return None
-
-
-def _feed_result(digest: hashlib.blake2b, result: CallResult) -> None:
-    digest.update(repr((result.ok, result.kind, result.message, result.stdout,
-                        result.warnings)).encode())
-    _feed(digest, result.value)
-    for after in result.after:
-        _feed(digest, after)
-
-
-def _feed(digest: hashlib.blake2b, value: object) -> None:
-    if isinstance(value, np.ndarray):
-        digest.update(f"|a{value.dtype.str}{value.shape}|".encode())
-        digest.update(np.ascontiguousarray(value).tobytes())
-    elif isinstance(value, (list, tuple)):
-        digest.update(f"|{type(value).__name__}{len(value)}|".encode())
-        for item in value:
-            _feed(digest, item)
-    else:
-        digest.update(f"|{type(value).__name__}:{value!r}|".encode())
 
 
 class StudentModule:

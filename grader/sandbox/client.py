@@ -7,6 +7,7 @@ is done.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import socket
@@ -211,7 +212,7 @@ class Session:
         return _to_result(reply, reply_blobs, function, self.sandbox.config.memory_bytes)
 
     def call_many(self, module: str, function: str,
-                  calls: list[tuple[tuple[object, ...], dict[str, object]]]) -> list[CallResult] | None:
+                  calls: list[tuple[tuple[object, ...], dict[str, object]]]) -> Batch | None:
         """Make several calls of one function in a single round trip, or return None.
 
         The whole batch gets one call's time limit. None means the batch gave no answer (too
@@ -229,8 +230,9 @@ class Session:
         blobs: list[bytes] = []
         header = {"op": "map", "module": module, "function": function,
                   "calls": [_encode_call(args, kwargs, blobs) for args, kwargs in calls]}
+        digest = hashlib.blake2b(digest_size=16)
         try:
-            reply, reply_blobs = self._exchange(header, blobs, self.sandbox.config.timeout)
+            reply, reply_blobs = self._exchange(header, blobs, self.sandbox.config.timeout, digest)
             answers = reply["results"]
             if not isinstance(answers, list) or len(answers) != len(calls):
                 raise protocol.ProtocolError("wrong number of answers")
@@ -244,9 +246,8 @@ class Session:
             self._end()
             return None
         self.loaded.add(module)
-        memory = self.sandbox.config.memory_bytes
-        return [_to_result(a if isinstance(a, dict) else {}, reply_blobs, function, memory)
-                for a in answers]
+        return Batch(function, answers, reply_blobs, self.sandbox.config.memory_bytes,
+                     digest.digest())
 
     def _load(self, module: str) -> bool:
         """Import `module` in the child; False if that did not work (calls will say why)."""
@@ -262,13 +263,13 @@ class Session:
             return True
         return False
 
-    def _exchange(self, header: dict[str, Any], blobs: list[bytes],
-                  budget: float) -> tuple[dict[str, Any], list[bytes]]:
+    def _exchange(self, header: dict[str, Any], blobs: list[bytes], budget: float,
+                  digest: Any = None) -> tuple[dict[str, Any], list[bytes]]:
         """Send one request to the child and read its answer, all within `budget` seconds."""
         chan = self._ensure_child()
         chan.settimeout(budget)  # bounds the send too: a child that stops reading cannot stall us
         protocol.send_frame(chan, header, blobs)
-        return protocol.recv_frame(chan, deadline=time.monotonic() + budget)
+        return protocol.recv_frame(chan, deadline=time.monotonic() + budget, digest=digest)
 
     def _timed_out(self, module: str, function: str) -> None:
         """Kill the child that ran out of time, and count it against the function."""
@@ -321,6 +322,32 @@ def _to_result(reply: dict[str, Any], blobs: list[bytes], function: str,
         return CallResult(ok=False, kind="bad_return",
                           message=f"your {function}() returned something unreadable: {exc}")
     return CallResult(ok=True, value=value, after=tuple(after), stdout=stdout, warnings=warns)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """The answers of one call_many round trip, each decoded only when it is read: a test
+    whose verdict is reused reads none of them."""
+
+    function: str
+    """The function called."""
+    answers: list[Any]
+    """Each call's answer as the child sent it (undecoded)."""
+    blobs: list[bytes]
+    """The arrays the answers refer to."""
+    memory: int
+    """The memory limit, named in out-of-memory messages."""
+    fingerprint: bytes
+    """Hash of the reply as received: batches with equal fingerprints gave equal answers."""
+
+    def __len__(self) -> int:
+        return len(self.answers)
+
+    def result(self, n: int) -> CallResult:
+        """The n-th call's answer, decoded and checked."""
+        answer = self.answers[n]
+        return _to_result(answer if isinstance(answer, dict) else {}, self.blobs, self.function,
+                          self.memory)
 
 
 def missing_module(module: str) -> CallResult:

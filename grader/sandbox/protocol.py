@@ -49,14 +49,18 @@ def send_frame(sock: socket.socket, header: dict[str, Any], blobs: list[bytes] =
     sock.sendall(b"".join([struct.pack(">Q", total), *body]))
 
 
-def recv_frame(sock: socket.socket, limit: int = MAX_FRAME,
-               deadline: float | None = None) -> tuple[dict[str, Any], list[bytes]]:
+def recv_frame(sock: socket.socket, limit: int = MAX_FRAME, deadline: float | None = None,
+               digest: Any = None) -> tuple[dict[str, Any], list[bytes]]:
     """Read one frame; EOFError when the peer closed, ProtocolError when it is malformed,
-    TimeoutError when `deadline` (a time.monotonic() value) passes first."""
+    TimeoutError when `deadline` (a time.monotonic() value) passes first. `digest` (a hashlib
+    object), if given, is fed the frame's bytes as received."""
     (total,) = struct.unpack(">Q", _recv_exact(sock, 8, deadline))
     if total > limit:
         raise ProtocolError(f"answer larger than {limit_text(limit)}")
-    body = memoryview(_recv_exact(sock, total, deadline))
+    raw = _recv_exact(sock, total, deadline)
+    if digest is not None:
+        digest.update(raw)
+    body = memoryview(raw)
     try:
         (head_len,) = struct.unpack_from(">I", body, 0)
         header = json.loads(bytes(body[4:4 + head_len]))
