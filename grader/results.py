@@ -57,13 +57,20 @@ def read_shard(shard: ShardReport) -> ShardResults:
         return ShardResults({}, {}, {sid: why for sid in shard.submissions}, [])
     for raw in data.get("tests", []):
         meta = raw.get("metadata") or {}
-        verdicts = meta.get("verdicts") or {}
+        # Verdicts come grouped: the submissions that got the very same one share one (frozen)
+        # record, faster to make and smaller to hold.
+        given: dict[str, TestOutcome] = {}
+        for group in meta.get("verdicts") or []:
+            found = _outcome(raw, meta, group.get("verdict"))
+            given.update((str(sid), found) for sid in group.get("submissions", []))
         for sid in meta.get("submissions") or []:
-            tests[str(sid)].append(_outcome(raw, meta, verdicts.get(sid)))
+            sid = str(sid)
+            tests[sid].append(given[sid] if sid in given else _outcome(raw, meta, None))
     extra = data.get("grader", {})
     # Every student's plot has the same x and reference values (and a correct one the same
     # values again): one shared tuple each keeps a class of hundreds small in memory.
-    shared: dict[tuple[float, ...], tuple[float, ...]] = {}
+    # Keyed by the values as read and as converted: most curves need no conversion at all.
+    shared: dict[tuple[object, ...], tuple[float, ...]] = {}
     curves = {sid: tuple(_curve(c, shared) for c in raw_curves)
               for sid, raw_curves in extra.get("curves", {}).items()}
     return ShardResults(dict(tests), curves, {}, list(extra.get("isolation", [])))
@@ -151,12 +158,17 @@ def _advisories(meta: dict[str, Any], verdict: dict[str, Any], passed: bool) -> 
                  for w in verdict.get("advisories", []))
 
 
-def _curve(raw: dict[str, Any], shared: dict[tuple[float, ...], tuple[float, ...]]) -> Curve:
+def _curve(raw: dict[str, Any], shared: dict[tuple[object, ...], tuple[float, ...]]) -> Curve:
     student = raw.get("student")
 
     def values(items: list[object]) -> tuple[float, ...]:
-        found = tuple(_num(v) for v in items)
-        return shared.setdefault(found, found)
+        raw_key = tuple(items)
+        found = shared.get(raw_key)
+        if found is None:
+            found = tuple(_num(v) for v in items)
+            found = shared.setdefault(found, found)
+            shared[raw_key] = found
+        return found
 
     return Curve(exercise=str(raw["exercise"]), function=str(raw["function"]), kind=raw["kind"],
                  x=values(raw["x"]), reference=values(raw["reference"]),

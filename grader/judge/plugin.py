@@ -199,11 +199,13 @@ class JudgePlugin:
         marks = grade_marks(pyfuncitem)
         names = pyfuncitem._fixtureinfo.argnames
         shared = {name: pyfuncitem.funcargs[name] for name in names}
-        verdicts: dict[str, dict[str, Any]] = {}
+        # Submissions given the very same verdict (a reused one) share one entry of the report.
+        groups: dict[int, dict[str, Any]] = {}
         for sid in cohort.ids:
-            verdicts[sid] = self._run_for(pyfuncitem, shared, cohort, sid, marks)
+            found = self._run_for(pyfuncitem, shared, cohort, sid, marks)
+            groups.setdefault(id(found), {"verdict": found, "submissions": []})["submissions"].append(sid)
             cohort.after_test(sid)
-        pyfuncitem.stash[_VERDICTS] = verdicts
+        pyfuncitem.stash[_VERDICTS] = list(groups.values())
         return True
 
     def _run_for(self, item: pytest.Function, shared: dict[str, object], cohort: Cohort, sid: str,
@@ -218,7 +220,7 @@ class JudgePlugin:
         answers = cohort.answers(sid, exercise)
         memo_key = (test_id(item), answers.digest) if answers.digest is not None else None
         if memo_key is not None and memo_key in self.memo:
-            return {**self.memo[memo_key], "duration": 0.0}
+            return self.memo[memo_key]
         calls: list[CallResult] = []
         kwargs = dict(shared)
         kwargs["student"] = StudentModule(cohort.session(sid), exercise, calls.append, answers)
@@ -237,7 +239,8 @@ class JudgePlugin:
         if memo_key is not None and answers.live == live:
             if len(self.memo) >= MEMO_LIMIT:
                 self.memo.clear()
-            self.memo[memo_key] = found
+            # Reused as this very object (so the report can group it), with no time of its own.
+            self.memo[memo_key] = {**found, "duration": 0.0}
         return found
 
     def _rng(self, item: pytest.Item) -> np.random.Generator:
@@ -265,7 +268,7 @@ class JudgePlugin:
             return _static_metadata(item, self.cohorts)
         if call.when != "call":
             return {}
-        return {"verdicts": item.stash.get(_VERDICTS, {})}
+        return {"verdicts": item.stash.get(_VERDICTS, [])}
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -283,7 +286,7 @@ class JudgePlugin:
 
 
 _PER_SUBMISSION = object()
-_VERDICTS = pytest.StashKey[dict[str, dict[str, Any]]]()
+_VERDICTS = pytest.StashKey[list[dict[str, Any]]]()
 
 
 def _cohort_of(item: pytest.Item) -> int:
