@@ -130,7 +130,7 @@ class JudgePlugin:
         if self.manifest.plots:
             for exercise, function, args in plots.planned_calls(self.manifest.exercises):
                 calls.setdefault(exercise, []).append((function, args, {}))
-        return {exercise: grouped(found) for exercise, found in calls.items()}
+        return {exercise: grouped(exercise, found) for exercise, found in calls.items()}
 
     def _cohort(self, number: int) -> Cohort:
         if self.current is not None and self.current[0] == number:

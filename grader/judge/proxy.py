@@ -13,27 +13,51 @@ had been made on its own.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Callable, Hashable
 
 import numpy as np
 
 from grader.judge.errors import StudentError, StudentTimeout
 from grader.records import CallResult
-from grader.sandbox.client import Batch, Session, missing_module
+from grader.sandbox.client import Batch, MapRequest, Session, map_request, missing_module
+from grader.sandbox.protocol import UnsupportedValue
 
 Call = tuple[str, tuple[object, ...], dict[str, object]]
 """A call of the student's module: function name, positional and keyword arguments."""
 
 
-Grouped = dict[str, list[tuple[Hashable, tuple[object, ...], dict[str, object]]]]
-"""Calls by function name, each with its key: what Answers.fetch asks a submission."""
+@dataclass(frozen=True)
+class Planned:
+    """The calls of one function fetched ahead: keyed and encoded once, then asked of every
+    submission."""
+
+    keys: tuple[Hashable, ...]
+    """Each call's key (see key())."""
+    request: MapRequest
+    """The calls, encoded."""
 
 
-def grouped(calls: list[Call]) -> Grouped:
-    """The calls by function, keyed once: every submission is asked the same ones."""
-    found: Grouped = {}
+Grouped = dict[str, Planned]
+"""Planned calls by function name: what Answers.fetch asks a submission."""
+
+
+def grouped(module: str, calls: list[Call]) -> Grouped:
+    """The calls into `module` by function, keyed and encoded once.
+
+    A function whose calls cannot travel as plain data is left out: its calls are made (and
+    fail) one by one, as the test makes them.
+    """
+    by_function: dict[str, list[tuple[tuple[object, ...], dict[str, object]]]] = {}
     for function, args, kwargs in calls:
-        found.setdefault(function, []).append((key(function, args, kwargs), args, kwargs))
+        by_function.setdefault(function, []).append((args, kwargs))
+    found: Grouped = {}
+    for function, group in by_function.items():
+        try:
+            request = map_request(module, function, group)
+        except (UnsupportedValue, ValueError):
+            continue
+        found[function] = Planned(tuple(key(function, a, k) for a, k in group), request)
     return found
 
 
@@ -62,12 +86,12 @@ class Answers:
         digest = hashlib.blake2b(digest_size=16)
         complete = True
         for function, group in planned.items():
-            batch = session.call_many(module, function, [(args, kw) for _, args, kw in group])
+            batch = session.fetch(group.request)
             if batch is None:
                 complete = False
                 continue
             digest.update(function.encode() + b"\0" + batch.fingerprint)
-            for n, (found_key, _, _) in enumerate(group):
+            for n, found_key in enumerate(group.keys):
                 self._queues.setdefault(found_key, []).append((batch, n))
         self.digest = digest.digest() if complete else None
 

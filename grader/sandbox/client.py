@@ -196,7 +196,7 @@ class Session:
         # The first call into a module also runs its import, which gets a budget of its own.
         budget = limit if module in self.loaded else 2 * limit
         try:
-            reply, reply_blobs = self._exchange(header, blobs, budget)
+            reply, reply_blobs = self._exchange(protocol.encode_frame(header, blobs), budget)
         except TimeoutError:
             self._timed_out(module, function)
             return CallResult(ok=False, kind="timeout",
@@ -220,21 +220,23 @@ class Session:
         calls one by one, so a hang or crash is still pinned on the exact call, with the usual
         per-call limit.
         """
-        if (module not in self.sources or not calls
+        return self.fetch(map_request(module, function, calls))
+
+    def fetch(self, request: MapRequest) -> Batch | None:
+        """call_many with calls encoded ahead (the same request goes to every submission)."""
+        module, function = request.module, request.function
+        if (module not in self.sources or not request.count
                 or self.timeouts.get((module, function), 0) >= TIMEOUTS_BEFORE_SKIP):
             return None
         # The import first, with its own budget: the batch then gets one call's limit, and a
         # hang in the batch costs no more than a hang in a single call.
         if module not in self.loaded and not self._load(module):
             return None
-        blobs: list[bytes] = []
-        header = {"op": "map", "module": module, "function": function,
-                  "calls": [_encode_call(args, kwargs, blobs) for args, kwargs in calls]}
         digest = hashlib.blake2b(digest_size=16)
         try:
-            reply, reply_blobs = self._exchange(header, blobs, self.sandbox.config.timeout, digest)
+            reply, reply_blobs = self._exchange(request.frame, self.sandbox.config.timeout, digest)
             answers = reply["results"]
-            if not isinstance(answers, list) or len(answers) != len(calls):
+            if not isinstance(answers, list) or len(answers) != request.count:
                 raise protocol.ProtocolError("wrong number of answers")
         except TimeoutError:
             # The function spent a whole call's limit on this batch: that counts as running
@@ -252,7 +254,7 @@ class Session:
     def _load(self, module: str) -> bool:
         """Import `module` in the child; False if that did not work (calls will say why)."""
         try:
-            reply, _ = self._exchange({"op": "load", "module": module}, [],
+            reply, _ = self._exchange(protocol.encode_frame({"op": "load", "module": module}),
                                       2 * self.sandbox.config.timeout)
         except (TimeoutError, EOFError, OSError, protocol.ProtocolError):
             self._end()
@@ -263,12 +265,13 @@ class Session:
             return True
         return False
 
-    def _exchange(self, header: dict[str, Any], blobs: list[bytes], budget: float,
+    def _exchange(self, frame: bytes, budget: float,
                   digest: Any = None) -> tuple[dict[str, Any], list[bytes]]:
-        """Send one request to the child and read its answer, all within `budget` seconds."""
+        """Send one request (an encoded frame) to the child and read its answer, all within
+        `budget` seconds."""
         chan = self._ensure_child()
         chan.settimeout(budget)  # bounds the send too: a child that stops reading cannot stall us
-        protocol.send_frame(chan, header, blobs)
+        chan.sendall(frame)
         return protocol.recv_frame(chan, deadline=time.monotonic() + budget, digest=digest)
 
     def _timed_out(self, module: str, function: str) -> None:
@@ -322,6 +325,29 @@ def _to_result(reply: dict[str, Any], blobs: list[bytes], function: str,
         return CallResult(ok=False, kind="bad_return",
                           message=f"your {function}() returned something unreadable: {exc}")
     return CallResult(ok=True, value=value, after=tuple(after), stdout=stdout, warnings=warns)
+
+
+@dataclass(frozen=True)
+class MapRequest:
+    """Several calls of one function, encoded once to be asked of any number of children."""
+
+    module: str
+    """The student's module."""
+    function: str
+    """The function called."""
+    count: int
+    """How many calls."""
+    frame: bytes
+    """The request as sent."""
+
+
+def map_request(module: str, function: str,
+                calls: list[tuple[tuple[object, ...], dict[str, object]]]) -> MapRequest:
+    """The request for several calls of module.function in one round trip."""
+    blobs: list[bytes] = []
+    header = {"op": "map", "module": module, "function": function,
+              "calls": [_encode_call(args, kwargs, blobs) for args, kwargs in calls]}
+    return MapRequest(module, function, len(calls), protocol.encode_frame(header, blobs))
 
 
 @dataclass(frozen=True)

@@ -42,11 +42,16 @@ class UnsupportedValue(Exception):
 
 def send_frame(sock: socket.socket, header: dict[str, Any], blobs: list[bytes] = []) -> None:
     """Write one frame: total length, JSON header, blob sizes, blobs — in a single send."""
+    sock.sendall(encode_frame(header, blobs))
+
+
+def encode_frame(header: dict[str, Any], blobs: list[bytes] = []) -> bytes:
+    """The bytes send_frame writes (a frame sent to many peers is encoded once)."""
     head = json.dumps(header, allow_nan=False).encode()
     body = [struct.pack(">I", len(head)), head, struct.pack(">I", len(blobs)),
             struct.pack(f">{len(blobs)}Q", *map(len, blobs)), *blobs]
     total = sum(map(len, body))
-    sock.sendall(b"".join([struct.pack(">Q", total), *body]))
+    return b"".join([struct.pack(">Q", total), *body])
 
 
 def recv_frame(sock: socket.socket, limit: int = MAX_FRAME, deadline: float | None = None,
