@@ -40,7 +40,7 @@ class GradeOptions:
     shard_size: int = 64
     """Most submissions in one pytest session (one report): keeps memory flat however large the
     class, and lets judges share out the work as they go."""
-    cohort_size: int = 16
+    cohort_size: int = 32
     """Submissions a judge grades side by side: pytest's cost per test is shared between them."""
     plots: bool = True
     """Sample functions for the feedback plots."""
@@ -110,9 +110,9 @@ def _alive(pid: int) -> bool:
 def _split(submissions: list[Submission], options: GradeOptions) -> list[list[Submission]]:
     """Shards of whole cohorts, large first and smaller towards the end.
 
-    A cohort of 16 shares pytest's cost per test better than one of 9, and a shard costs about
-    a tenth of a second of pytest set-up; shards that shrink as the work runs out leave no
-    judge alone with a long one at the end while the others wait.
+    A full cohort shares pytest's cost per test better than a part-filled one, and a shard costs
+    about a tenth of a second of pytest set-up; shards that shrink as the work runs out leave
+    no judge alone with a long one at the end while the others wait.
     """
     cohort = max(1, options.cohort_size)
     jobs = max(1, options.jobs)

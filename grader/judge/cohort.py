@@ -17,8 +17,6 @@ from grader.judge import plots
 from grader.judge.proxy import Answers, Grouped
 from grader.sandbox.client import MAX_SLOTS, Sandbox, Session
 
-#: Submissions graded side by side by default.
-DEFAULT_SIZE = 16
 #: How many tests apart the idle memory of a child is looked at.
 GUARD_EVERY = 4
 

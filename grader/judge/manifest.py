@@ -35,7 +35,7 @@ class Manifest:
     """Exercises to grade (others are deselected)."""
     plots: bool = True
     """Whether to sample the student's functions for the feedback plots."""
-    cohort_size: int = 16
+    cohort_size: int = 32
     """Submissions graded side by side, each in a sandbox child of its own."""
     progress_fd: int = -1
     """File descriptor the judge writes each finished submission's id to (one per line)."""
