@@ -262,3 +262,21 @@ def test_calls_that_cannot_travel_are_left_out_of_the_plan() -> None:
     # relu's calls are made one by one, as the test makes them (and fail there, in its words).
     assert list(planned) == ["sigmoid"]
     assert planned["sigmoid"].request.count == 1
+
+
+def test_warnings_in_a_batch_belong_to_the_call_that_raised_them(sandbox: Sandbox) -> None:
+    session = sandbox.open(module("""
+        import numpy as np
+        def relu(z):
+            return np.exp(z) * 0 + np.maximum(0, z)
+    """))
+    big, small = np.array([1000.0]), np.array([1.0])
+    batch = session.call_many("activations", "relu", [((small,), {}), ((big,), {}), ((small,), {})])
+    assert batch is not None
+    warned = [batch.result(n).warnings for n in range(3)]
+    assert warned[0] == () and warned[2] == ()
+    assert warned[1] == ("RuntimeWarning: overflow encountered in exp",
+                         "RuntimeWarning: invalid value encountered in multiply")
+    # The same as the calls one by one.
+    assert session.call("activations", "relu", (big,), {}).warnings == warned[1]
+    session.close()

@@ -116,33 +116,53 @@ def run(fd: int, sources: dict[str, str], plan: isolation.Plan) -> None:
         protocol.send_frame(chan, reply, reply_blobs)
 
 
+def _errstate() -> np.errstate:
+    """Floating-point trouble warns (and is reported as an advisory) instead of passing silently."""
+    return np.errstate(divide="warn", over="warn", invalid="warn", under="ignore")
+
+
 def _map(header: dict[str, Any], blobs: list[bytes], out: CappedWriter,
          finder: SubmissionFinder, reply_blobs: list[bytes]) -> dict[str, Any]:
     """Run a batch of calls; give up (the judge then calls one by one) once the answers grow
     past MAP_BYTES, so big answers never add up to more than one call's worth of memory."""
     results = []
     size = 0
-    for one in header["calls"]:
-        before = len(reply_blobs)
-        results.append(_call({**header, **one}, blobs, out, finder, reply_blobs))
-        size += sum(len(blob) for blob in reply_blobs[before:])
-        if size > MAP_BYTES:
-            reply_blobs.clear()
-            return _fail("too_big", f"the answers of one batch passed {MAP_BYTES} bytes")
+    module_name, function = str(header["module"]), str(header["function"])
+    # One warnings and one errstate context for the whole batch (entering them was a sixth of
+    # a call's cost); each call keeps the warnings it raised.
+    with warnings.catch_warnings(record=True) as caught, _errstate():
+        warnings.simplefilter("always")
+        for one in header["calls"]:
+            before = len(reply_blobs)
+            results.append(_answer(module_name, function, one, blobs, out, finder, reply_blobs,
+                                   caught))
+            size += sum(len(blob) for blob in reply_blobs[before:])
+            if size > MAP_BYTES:
+                reply_blobs.clear()
+                return _fail("too_big", f"the answers of one batch passed {MAP_BYTES} bytes")
     return {"results": results}
 
 
 def _call(header: dict[str, Any], blobs: list[bytes], out: CappedWriter,
           finder: SubmissionFinder, reply_blobs: list[bytes]) -> dict[str, Any]:
     """Run one call; its answer's arrays are appended to reply_blobs (shared by a whole map)."""
-    module_name, function = str(header["module"]), str(header["function"])
-    args = [protocol.decode_value(a, blobs) for a in header["args"]]
-    kwargs = {str(k): protocol.decode_value(v, blobs) for k, v in header["kwargs"].items()}
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, _errstate():
         warnings.simplefilter("always")
-        reply = _invoke(module_name, function, args, kwargs, finder, reply_blobs)
+        return _answer(str(header["module"]), str(header["function"]), header, blobs, out,
+                       finder, reply_blobs, caught)
+
+
+def _answer(module_name: str, function: str, call: dict[str, Any], blobs: list[bytes],
+            out: CappedWriter, finder: SubmissionFinder, reply_blobs: list[bytes],
+            caught: Any) -> dict[str, Any]:
+    """One call, inside the warnings and errstate contexts; `caught`: the list the warnings
+    context records into (this call's are the ones it gains)."""
+    args = [protocol.decode_value(a, blobs) for a in call["args"]]
+    kwargs = {str(k): protocol.decode_value(v, blobs) for k, v in call["kwargs"].items()}
+    start = len(caught)
+    reply = _invoke(module_name, function, args, kwargs, finder, reply_blobs)
     reply["stdout"] = out.take()
-    reply["warnings"] = [_warning_text(w) for w in caught[:WARNINGS_CAP]]
+    reply["warnings"] = [_warning_text(w) for w in caught[start:start + WARNINGS_CAP]]
     return reply
 
 
@@ -167,8 +187,7 @@ def _invoke(module_name: str, function: str, args: list[object], kwargs: dict[st
         return _fail("missing_function", f"{module_name}.py defines no function {function}()")
     before = [_fingerprint(a) for a in args]
     try:
-        with np.errstate(divide="warn", over="warn", invalid="warn", under="ignore"):
-            result = func(*args, **kwargs)
+        result = func(*args, **kwargs)
     except NotImplementedError:
         return _fail("not_implemented", f"{function}() is not implemented yet "
                      "(it still raises NotImplementedError)")
