@@ -162,6 +162,11 @@ def _check_paths(source: Path, out_dir: Path) -> None:
 
 def _grade(source: Path, out_dir: Path, options: GradeOptions, quiet: bool,
            output: OutputOptions, *, force: bool = False) -> GradeRun:
+    if check.needs_portable():
+        raise UsageError("grading needs Linux or macOS: the sandbox that confines student code "
+                         "forks processes, which Windows cannot (use WSL: "
+                         "https://learn.microsoft.com/windows/wsl/install); `grade check` works "
+                         "here, without the sandbox")
     started = time.perf_counter()
     key = incremental.run_key(options)
     previous = incremental.Previous(None, None) if force else incremental.load_previous(out_dir)
@@ -296,6 +301,8 @@ def _print_check(report: check.CheckReport) -> None:
             _print_failure(test)
     for problem in report.result.problems:
         click.echo(f"note: {problem}")
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
     result = report.result
     click.echo(f"\npublic checks: {result.score:g} / {result.max_score:g} points "
                f"(hidden tests add more when your work is graded)")

@@ -48,6 +48,9 @@ class GradeOptions:
     """Extra folders the sandbox must hide (the submissions folder, the output folder)."""
     visible_only: bool = False
     """Run only the visible tests (a student's own check), not the hidden suites."""
+    portable: bool = False
+    """Judge in this process, each submission's code in a plain Python process (no fork, no
+    confinement): for a student's own check on a machine that cannot fork (Windows)."""
 
 
 def suite_files(exercises: tuple[str, ...], visible_only: bool = False) -> tuple[str, ...]:
@@ -76,11 +79,14 @@ def grade_submissions(submissions: list[Submission], options: GradeOptions,
         pending: queue.SimpleQueue[tuple[int, list[Submission]]] = queue.SimpleQueue()
         for number, shard in enumerate(shards):
             pending.put((number, shard))
-        judges = min(max(1, options.jobs), len(shards))
-        with ThreadPoolExecutor(max_workers=max(1, judges)) as pool:
-            futures = [pool.submit(_judge_loop, n, pending, suites, workdir, options, on_done)
-                       for n in range(judges)]
-            reports = sorted((r for f in futures for r in f.result()), key=lambda r: r[0])
+        if options.portable:
+            reports = _judge_here(pending, suites, workdir, options, on_done)
+        else:
+            judges = min(max(1, options.jobs), len(shards))
+            with ThreadPoolExecutor(max_workers=max(1, judges)) as pool:
+                futures = [pool.submit(_judge_loop, n, pending, suites, workdir, options, on_done)
+                           for n in range(judges)]
+                reports = sorted((r for f in futures for r in f.result()), key=lambda r: r[0])
         # Read once every judge is done: holding results while judges and their sandboxes run
         # would add to the peak memory of the whole run.
         return results.build_run(submissions, [results.read_shard(r) for _, r in reports],
@@ -143,13 +149,8 @@ def _judge_loop(number: int, pending: queue.SimpleQueue[tuple[int, list[Submissi
                 return done
             if judge is None:
                 judge = _JudgeProcess(judge_dir, on_done)
-            manifest = Manifest(
-                submissions=tuple(shard), suites=suites, rootdir=str(paths.course_root()),
-                report=str(judge_dir / f"report-{shard_number}.json"), seed=options.seed,
-                timeout=options.timeout, memory_bytes=options.memory_bytes,
-                hide=(str(workdir), str(paths.reference_dir()), *options.hide),
-                workdir=str(judge_dir), exercises=options.exercises, plots=options.plots,
-                cohort_size=options.cohort_size, progress_fd=judge.progress_fd)
+            manifest = _manifest(shard_number, shard, suites, workdir, judge_dir, options,
+                                 judge.progress_fd)
             path = judge_dir / f"manifest-{shard_number}.json"
             manifest.dump(path)
             code = judge.run(path)
@@ -163,6 +164,43 @@ def _judge_loop(number: int, pending: queue.SimpleQueue[tuple[int, list[Submissi
     finally:
         if judge is not None:
             judge.close()
+
+
+def _manifest(number: int, shard: list[Submission], suites: tuple[str, ...], workdir: Path,
+              judge_dir: Path, options: GradeOptions, progress_fd: int) -> Manifest:
+    return Manifest(
+        submissions=tuple(shard), suites=suites, rootdir=str(paths.course_root()),
+        report=str(judge_dir / f"report-{number}.json"), seed=options.seed,
+        timeout=options.timeout, memory_bytes=options.memory_bytes,
+        hide=(str(workdir), str(paths.reference_dir()), *options.hide),
+        workdir=str(judge_dir), exercises=options.exercises, plots=options.plots,
+        cohort_size=options.cohort_size, progress_fd=progress_fd)
+
+
+def _judge_here(pending: queue.SimpleQueue[tuple[int, list[Submission]]],
+                suites: tuple[str, ...], workdir: Path, options: GradeOptions,
+                on_done: Callable[[str], None]) -> list[tuple[int, results.ShardReport]]:
+    """Every shard judged in this process (options.portable): no judge process, no fork."""
+    from grader.judge.runner import Judge  # pytest and the judge: only this path needs them here
+    from grader.sandbox.portable import PortableSandbox
+
+    judge_dir = workdir / "judge"
+    judge_dir.mkdir(mode=0o700)
+    judge = Judge(PortableSandbox)
+    done: list[tuple[int, results.ShardReport]] = []
+    try:
+        while not pending.empty():
+            number, shard = pending.get_nowait()
+            manifest = _manifest(number, shard, suites, workdir, judge_dir, options, -1)
+            code = judge.run_shard(manifest)
+            runnable = tuple(s.id for s in shard if s.error is None)
+            for sid in runnable:
+                on_done(sid)
+            done.append((number, results.ShardReport(
+                submissions=runnable, report=Path(manifest.report), exit_code=code, output="")))
+    finally:
+        judge.close()
+    return done
 
 
 class _JudgeProcess:

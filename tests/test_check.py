@@ -10,8 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from grader import check, paths, single
+from grader import check, cli, paths, single
+from grader.engine import GradeOptions
 from grader.errors import UsageError
+from grader.outputs import OutputOptions
+from tests.procs import now_ticks, processes
 from grader.records import GradeRun, Submission, SubmissionResult
 from grader.records import TestOutcome as Outcome  # aliased so pytest does not collect it
 
@@ -105,10 +108,44 @@ def test_missing_and_empty_folders_are_usage_errors(tmp_path: Path) -> None:
     assert not (tmp_path / "empty" / "feedback").exists()
 
 
-def test_windows_gets_a_way_forward(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_windows_runs_the_check_without_the_sandbox(monkeypatch: pytest.MonkeyPatch,
+                                                    tmp_path: Path) -> None:
     monkeypatch.setattr(sys, "platform", "win32")
-    with pytest.raises(UsageError, match="pytest"):
-        check.run_check(tmp_path)
+    assert check.needs_portable()
+    # Grading a class needs the sandbox: a way forward, not a traceback.
+    with pytest.raises(UsageError, match="WSL"):
+        cli._grade(tmp_path, tmp_path / "out", GradeOptions(), True, OutputOptions())
+
+
+def test_portable_check_agrees_with_the_sandboxed_one_and_says_what_it_lacks(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """What Windows runs, tried here: plain Python children over a loopback socket."""
+    folder = tmp_path / "work"
+    folder.mkdir()
+    (folder / "activations.py").write_text(NP_MAX_RELU.replace(
+        "def tanh(z):\n    return np.tanh(z)",
+        "def tanh(z):\n    while True:\n        pass").replace(
+        "def sigmoid(z):", "def sigmoid(z):\n    if z.size > 3:\n        import os\n        os._exit(3)"))
+    began = now_ticks()
+    reports = {mode: check.run_check(folder, tmp_path / mode, timeout=1.0, portable=mode == "plain")
+               for mode in ("plain", "sandboxed")}
+    plain, boxed = reports["plain"], reports["sandboxed"]
+
+    def seen(report: check.CheckReport) -> list[tuple[str, str, str]]:
+        return [(t.id, t.outcome, t.message) for t in report.result.tests]
+
+    assert seen(plain) == seen(boxed)
+    by_function = {f.function: f for f in plain.functions}
+    assert by_function["relu"].passed < by_function["relu"].total
+    assert "did not return within 1 s" in by_function["tanh"].failures[0].message
+    assert "os._exit" in " ".join(t.message for t in by_function["sigmoid"].failures)
+    assert by_function["softmax"].passed == by_function["softmax"].total
+    assert len(plain.warnings) == 1 and "cannot fork a sandbox" in plain.warnings[0]
+    assert boxed.warnings == ()
+    cli._print_check(plain)
+    assert "warning: this machine cannot fork a sandbox" in capsys.readouterr().err
+    left = [p for p in processes() if b"child_main" in p.cmdline and p.started >= began]
+    assert left == []
 
 
 def test_visible_only_recomputes_scores() -> None:

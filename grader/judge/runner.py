@@ -9,9 +9,12 @@ shard then costs its tests, not a Python start-up.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 from pathlib import Path
+from typing import Callable, Iterator
 
 import pytest
 from pytest_jsonreport.plugin import JSONReport
@@ -44,7 +47,8 @@ def pytest_args(manifest: Manifest) -> list[str]:
 class Judge:
     """What a judge keeps from one shard to the next."""
 
-    def __init__(self) -> None:
+    def __init__(self, make_sandbox: Callable[[SandboxConfig], Sandbox] = Sandbox) -> None:
+        self.make_sandbox = make_sandbox
         self.sandbox: Sandbox | None = None
         self.carried = Carried()
 
@@ -54,11 +58,12 @@ class Judge:
                                hide=manifest.hide, workdir=manifest.workdir)
         if self.sandbox is None or self.sandbox.config != config:
             self.close()
-            self.sandbox = Sandbox(config)
+            self.sandbox = self.make_sandbox(config)
         plugin = JudgePlugin(manifest, self.sandbox, self.carried)
         self.carried = plugin.carried
         report = JSONReport()
-        code = int(pytest.main(pytest_args(manifest), plugins=[plugin, report]))
+        with _pytest_environment():
+            code = int(pytest.main(pytest_args(manifest), plugins=[plugin, report]))
         if report.report is not None:
             # json.dumps takes the C encoder (json.dump never does). Written to a new name,
             # then renamed: a judge killed midway leaves no report.
@@ -73,6 +78,28 @@ class Judge:
         if self.sandbox is not None:
             self.sandbox.close()
             self.sandbox = None
+
+
+@contextlib.contextmanager
+def _pytest_environment() -> Iterator[None]:
+    """No plugin loaded from installed packages, no options from the environment: the judge
+    process is started that way, a judge run inside another program (a student's own check)
+    gets it here."""
+    saved = {name: os.environ.get(name) for name in _PYTEST_VARIABLES}
+    for name in _PYTEST_VARIABLES:
+        os.environ.pop(name, None)
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+_PYTEST_VARIABLES = ("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "PYTEST_ADDOPTS", "PYTEST_PLUGINS")
 
 
 def serve(control_fd: int) -> int:

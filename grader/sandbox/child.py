@@ -74,9 +74,8 @@ class SubmissionFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         exec(code, module.__dict__)
 
 
-def run(fd: int, sources: dict[str, str], plan: isolation.Plan) -> None:
+def run(chan: socket.socket, sources: dict[str, str], plan: isolation.Plan) -> None:
     """Child entry point: isolate, say hello with the isolation steps, then serve calls."""
-    chan = socket.socket(fileno=fd)
     devnull = os.open(os.devnull, os.O_RDWR)
     for std in (0, 1, 2):
         os.dup2(devnull, std)
@@ -90,7 +89,10 @@ def run(fd: int, sources: dict[str, str], plan: isolation.Plan) -> None:
     sys.stdout = sys.stderr = out
     finder = SubmissionFinder(sources)
     sys.meta_path.insert(0, finder)
-    sys.path[:] = [p for p in sys.path if "site-packages" in p or "lib/python" in p]
+    # Python's own library and installed packages only: nothing from the current folder.
+    prefixes = tuple(os.path.join(p, "") for p in {sys.prefix, sys.base_prefix, sys.exec_prefix,
+                                                  sys.base_exec_prefix})
+    sys.path[:] = [p for p in sys.path if "site-packages" in p or p.startswith(prefixes)]
     while True:
         try:
             header, blobs = protocol.recv_frame(chan)

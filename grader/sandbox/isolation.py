@@ -12,6 +12,7 @@ import functools
 import os
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 try:  # imported here, while the files are still readable: the child may lose access later
     import resource
@@ -59,6 +60,12 @@ class Plan:
     """Folder (one of the hidden ones, or a fresh one) that becomes the child's private cwd."""
     limits: Limits
     """Resource limits applied last."""
+
+
+def plan_from_dict(raw: dict[str, Any]) -> Plan:
+    """The Plan a judge sent as JSON (see grader.sandbox.client)."""
+    return Plan(uid=raw["uid"], hide=tuple(raw["hide"]), scratch=raw["scratch"],
+                limits=Limits(**raw["limits"]))
 
 
 class _CapHeader(ctypes.Structure):
@@ -117,9 +124,10 @@ def die_with_parent() -> None:
 def apply(plan: Plan) -> list[str]:
     """Isolate the calling process as far as the OS allows; return the names of the steps that held."""
     steps: list[str] = []
-    os.setsid()
+    if hasattr(os, "setsid"):  # not on Windows
+        os.setsid()
     libc = _libc()
-    if plan.uid is not None and os.geteuid() == 0:
+    if plan.uid is not None and hasattr(os, "geteuid") and os.geteuid() == 0:
         os.setgroups([])
         os.setgid(plan.uid)
         os.setuid(plan.uid)

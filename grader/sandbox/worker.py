@@ -203,23 +203,17 @@ def _spawn(control: socket.socket, killer: Killer | None,
     _, fds, _, _ = socket.recv_fds(control, 1, 1)
     if len(fds) != 1:
         return {"error": "spawn without a channel"}
-    plan = _plan_from(header["plan"])
+    plan = isolation.plan_from_dict(header["plan"])
     sources = {str(k): str(v) for k, v in header["modules"].items()}
     pid = os.fork()
     if pid == 0:  # the child: never returns
         control.close()
         if killer is not None:  # student code must never be able to ask for a kill
             killer.requests.close()
-        child.run(fds[0], sources, plan)
+        child.run(socket.socket(fileno=fds[0]), sources, plan)
         os._exit(0)
     os.close(fds[0])
     return {"pid": pid}
-
-
-def _plan_from(raw: dict[str, Any]) -> isolation.Plan:
-    limits = isolation.Limits(**raw["limits"])
-    return isolation.Plan(uid=raw["uid"], hide=tuple(raw["hide"]), scratch=raw["scratch"],
-                          limits=limits)
 
 
 def _kill(pid: int, uid: object, killer: Killer | None,
