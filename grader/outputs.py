@@ -9,6 +9,7 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from grader.atomic import safe_child, write_text_atomic
 from grader.records import EXERCISES, GradeRun
@@ -43,10 +44,15 @@ def write_all(run: GradeRun, out_dir: Path, options: OutputOptions) -> list[Path
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     _remove_stale_temporaries(out_dir)
-    written = _write_pages(run, out_dir, options)
-    env = html.make_environment()
+    texts: dict[str, str] = {}
+
+    def meanwhile() -> None:  # while forked workers render the pages
+        texts["index"] = html.render_index(html.make_environment(), run)
+        texts["results"] = results_json.dumps_results(run, include_timings=options.include_timings)
+
+    written = _write_pages(run, out_dir, options, meanwhile)
     index = out_dir / "index.html"
-    write_text_atomic(index, html.render_index(env, run))
+    write_text_atomic(index, texts["index"])
     written.append(index)
     roster = gradebook.load_roster(options.roster) if options.roster else None
     written.append(gradebook.write_grades_csv(run, out_dir, exercises=EXERCISES, roster=roster))
@@ -55,8 +61,9 @@ def write_all(run: GradeRun, out_dir: Path, options: OutputOptions) -> list[Path
                                                   layout=options.layout))
     if options.junit is not None:
         written.append(junit.write_junit(run, options.junit))
-    written.append(results_json.write_results_json(run, out_dir,
-                                                   include_timings=options.include_timings))
+    results = safe_child(out_dir, results_json.RESULTS_FILENAME)
+    write_text_atomic(results, texts["results"])
+    written.append(results)
     if options.step_summary is not None:
         with options.step_summary.open("a", encoding="utf-8") as summary:
             summary.write(junit.github_summary_markdown(run) + "\n")
@@ -72,25 +79,28 @@ PAGES_PER_JOB = 100
 WARM_PAGES = 2
 
 
-def _write_pages(run: GradeRun, out_dir: Path, options: OutputOptions) -> list[Path]:
-    """Every student's feedback page; for a large class `jobs` processes share the work: this
-    one and jobs - 1 forked workers."""
+def _write_pages(run: GradeRun, out_dir: Path, options: OutputOptions,
+                 meanwhile: Callable[[], None]) -> list[Path]:
+    """Every student's feedback page, and `meanwhile()` run alongside; for a large class `jobs`
+    forked workers render the pages while this process runs `meanwhile()`."""
     global _RUN
     count = len(run.submissions)
     jobs = min(options.jobs, max(1, count // PAGES_PER_JOB))
     if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return _render_range(run, out_dir, options.reveal, 0, count)
-    step = -(-count // jobs)
+        pages = _render_range(run, out_dir, options.reveal, 0, count)
+        meanwhile()
+        return pages
     # Pages rendered before the fork leave compiled templates and the class's most common charts
     # and sections in memory, for the workers to inherit instead of making them again.
     html.load_feedback_templates(html.make_environment())
     pages = _render_range(run, out_dir, options.reveal, 0, WARM_PAGES)
+    step = -(-(count - WARM_PAGES) // jobs)
     _RUN = run
     try:
-        with ProcessPoolExecutor(jobs - 1, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
             parts = pool.map(_render_forked, [(out_dir, options.reveal, i, min(count, i + step))
-                                              for i in range(step, count, step)])
-            pages += _render_range(run, out_dir, options.reveal, WARM_PAGES, step)
+                                              for i in range(WARM_PAGES, count, step)])
+            meanwhile()
             return pages + [page for part in parts for page in part]
     finally:
         _RUN = None

@@ -59,6 +59,7 @@ class Judge:
         if self.sandbox is None or self.sandbox.config != config:
             self.close()
             self.sandbox = self.make_sandbox(config)
+            self.sandbox.start()  # warms up while pytest collects
         plugin = JudgePlugin(manifest, self.sandbox, self.carried)
         self.carried = plugin.carried
         report = JSONReport()

@@ -58,6 +58,11 @@ class Sandbox:
         self._spawned = 0
         self.isolation: tuple[str, ...] | None = None
 
+    def start(self) -> None:
+        """Start the worker now rather than at the first child: it warms up (imports NumPy)
+        while the caller does other work."""
+        self._start()
+
     def _start(self) -> socket.socket:
         if self._control is not None:
             return self._control

@@ -76,6 +76,9 @@ class PortableSandbox(Sandbox):
                 return chan
             chan.close()
 
+    def start(self) -> None:
+        """Nothing to start: there is no worker."""
+
     def kill(self, pid: int, slot: int = 0) -> dict[str, Any]:
         """Kill a child; return how it ended (exit code or signal)."""
         proc = self._children.pop(pid, None)
