@@ -675,6 +675,20 @@ class Report:
     correctness: str
     load: tuple[float, float]
     """1-minute load average before the first timed run and at the end."""
+    probe: tuple[float, float]
+    """CPU probe (ms) before the first timed run and at the end."""
+
+
+def cpu_probe() -> float:
+    """Milliseconds for a fixed pure-Python loop, best of three: how fast this machine is now."""
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        total = 0
+        for i in range(2_000_000):
+            total += i * i
+        best = min(best, time.perf_counter() - start)
+    return best * 1000
 
 
 def table(r: Report) -> str:
@@ -707,7 +721,9 @@ def table(r: Report) -> str:
         + "   ".join(f"{kind} {ms:.0f}" for kind, ms in r.calls_ms.items()),
         f"{'correctness':<17} {r.correctness}",
         f"{'machine':<17} {os.cpu_count()} cores, load average {r.load[0]:.1f} before, "
-        f"{r.load[1]:.1f} after (anything above 0 is other work sharing the cores)",
+        f"{r.load[1]:.1f} after (anything above 0 is other work sharing the cores); CPU probe "
+        f"{r.probe[0]:.0f} ms before, {r.probe[1]:.0f} ms after (a fixed pure-Python loop: "
+        "on a shared host it slows when neighbours take the CPU, and so does everything above)",
         f"{'targets':<17} {r.big.size} in < {target_s:.0f} s: {_yes(r.big.seconds < target_s)}   "
         f">= {TARGET_SPEEDUP:.0f}x baseline: {_yes(speedup >= TARGET_SPEEDUP)}   "
         f"peak independent of size: {_yes(peak_ok)} "
@@ -775,7 +791,7 @@ def main(argv: list[str] | None = None) -> int:
         _say("warm-up run (fills the page cache; not timed)")
         build_class(root / "class-warmup", 4, args.seed + 1)  # under 10: no hostile ones
         time_grade(root / "class-warmup", root / "out-warmup", args.jobs, 4)
-        load_before = os.getloadavg()[0]
+        load_before, probe_before = os.getloadavg()[0], cpu_probe()
         students, big, correctness = graded(root, str(args.size), args.size, args)
         small_size = max(10, args.size // 5)
         _, small, small_check = graded(root, str(small_size), small_size, args)
@@ -787,8 +803,9 @@ def main(argv: list[str] | None = None) -> int:
         stages = measure_stages(students, root / f"out-{args.size}")
         tests_per_sub, calls_ms = results_stats(root / f"out-{args.size}", students)
         load = (load_before, os.getloadavg()[0])
+        probe = (probe_before, cpu_probe())
         print(table(Report(args, students, big, small, naive, stages, tests_per_sub, calls_ms,
-                           correctness, load)))
+                           correctness, load, probe)))
     return 0
 
 

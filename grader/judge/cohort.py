@@ -36,7 +36,9 @@ class Cohort:
         self._answers: dict[tuple[str, str], Answers] = {}
         self._tests: dict[str, int] = {}
         # Idle children must not add up to more than one submission's memory limit: a child
-        # holding more than its share between tests is restarted before the next one.
+        # holding more than its share between tests is restarted before the next one. The
+        # share never drops below 32 MiB (a child holds a few MiB just being alive), so under a
+        # small limit a full cohort may keep up to 32 x 32 MiB.
         self.idle_share = max(32 << 20, memory_bytes // max(1, len(ids)))
 
     def session(self, sid: str) -> Session:
