@@ -20,7 +20,8 @@ import numpy as np
 
 from grader.judge.errors import StudentError, StudentTimeout
 from grader.records import CallResult
-from grader.sandbox.client import Batch, MapRequest, Session, map_request, missing_module
+from grader.sandbox.answers import Batch, MapRequest, map_request, missing_module
+from grader.sandbox.client import Session
 from grader.sandbox.protocol import UnsupportedValue
 
 Call = tuple[str, tuple[object, ...], dict[str, object]]
