@@ -87,7 +87,10 @@ def grade_submissions(submissions: list[Submission], options: GradeOptions,
                 futures = [pool.submit(_judge_loop, n, pending, suites, workdir, options, on_done)
                            for n in range(judges)]
                 reports = sorted((r for f in futures for r in f.result()), key=lambda r: r[0])
-        return results.build_run(submissions, [r for _, r in reports], options.seed)
+        # Read once every judge is done: results held while the judges and their sandboxes run
+        # would add to the peak memory of the run, more for a larger class.
+        return results.build_run(submissions, [results.read_shard(r) for _, r in reports],
+                                 options.seed)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -132,11 +135,11 @@ def _split(submissions: list[Submission], options: GradeOptions) -> list[list[Su
 
 def _judge_loop(number: int, pending: queue.SimpleQueue[tuple[int, list[Submission]]],
                 suites: tuple[str, ...], workdir: Path, options: GradeOptions,
-                on_done: Callable[[str], None]) -> list[tuple[int, results.ShardResults]]:
+                on_done: Callable[[str], None]) -> list[tuple[int, results.ShardReport]]:
     """Feed shards to one judge process until none are left; a judge that dies is replaced."""
     judge_dir = workdir / f"judge-{number}"
     judge_dir.mkdir(mode=0o700)
-    done: list[tuple[int, results.ShardResults]] = []
+    done: list[tuple[int, results.ShardReport]] = []
     judge: _JudgeProcess | None = None
     try:
         while True:
@@ -155,11 +158,9 @@ def _judge_loop(number: int, pending: queue.SimpleQueue[tuple[int, list[Submissi
             if code is None:  # the judge died: its output says why; the next shard gets a new one
                 code, output = judge.close()
                 judge = None
-            # Read while the other judges work: one distinct record per distinct verdict keeps
-            # what the class holds small.
-            done.append((shard_number, results.read_shard(results.ShardReport(
+            done.append((shard_number, results.ShardReport(
                 submissions=tuple(s.id for s in shard if s.error is None),
-                report=Path(manifest.report), exit_code=code, output=output))))
+                report=Path(manifest.report), exit_code=code, output=output)))
     finally:
         if judge is not None:
             judge.close()
@@ -178,7 +179,7 @@ def _manifest(number: int, shard: list[Submission], suites: tuple[str, ...], wor
 
 def _judge_here(pending: queue.SimpleQueue[tuple[int, list[Submission]]],
                 suites: tuple[str, ...], workdir: Path, options: GradeOptions,
-                on_done: Callable[[str], None]) -> list[tuple[int, results.ShardResults]]:
+                on_done: Callable[[str], None]) -> list[tuple[int, results.ShardReport]]:
     """Every shard judged in this process (options.portable): no judge process, no fork."""
     from grader.judge.runner import Judge  # pytest and the judge: only this path needs them here
     from grader.sandbox.portable import PortableSandbox
@@ -186,7 +187,7 @@ def _judge_here(pending: queue.SimpleQueue[tuple[int, list[Submission]]],
     judge_dir = workdir / "judge"
     judge_dir.mkdir(mode=0o700)
     judge = Judge(PortableSandbox)
-    done: list[tuple[int, results.ShardResults]] = []
+    done: list[tuple[int, results.ShardReport]] = []
     try:
         while not pending.empty():
             number, shard = pending.get_nowait()
@@ -195,8 +196,8 @@ def _judge_here(pending: queue.SimpleQueue[tuple[int, list[Submission]]],
             runnable = tuple(s.id for s in shard if s.error is None)
             for sid in runnable:
                 on_done(sid)
-            done.append((number, results.read_shard(results.ShardReport(
-                submissions=runnable, report=Path(manifest.report), exit_code=code, output=""))))
+            done.append((number, results.ShardReport(
+                submissions=runnable, report=Path(manifest.report), exit_code=code, output="")))
     finally:
         judge.close()
     return done
