@@ -135,6 +135,10 @@ def _guarded(work: Callable[[], T]) -> T:
     except UsageError as exc:
         click.echo(f"grade: error: {exc}", err=True)
         sys.exit(ExitCode.USAGE_ERROR)
+    except KeyboardInterrupt:
+        # Outputs are written atomically, results.json last: whatever is there is a whole run.
+        click.echo("grade: interrupted before the run finished", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
 
 
 def _check_threshold(run: GradeRun, threshold: float, quiet: bool) -> None:

@@ -86,7 +86,14 @@ def grade_submissions(submissions: list[Submission], options: GradeOptions,
             with ThreadPoolExecutor(max_workers=max(1, judges)) as pool:
                 futures = [pool.submit(_judge_loop, n, pending, suites, workdir, options, on_done)
                            for n in range(judges)]
-                reports = sorted((r for f in futures for r in f.result()), key=lambda r: r[0])
+                try:
+                    reports = sorted((r for f in futures for r in f.result()), key=lambda r: r[0])
+                except BaseException:
+                    # Ctrl-C (or a failure): the judges take no new shard, so leaving the pool
+                    # waits only for the ones running (a terminal interrupts those too).
+                    while not pending.empty():
+                        pending.get_nowait()
+                    raise
         # Read once every judge is done: results held while the judges and their sandboxes run
         # would add to the peak memory of the run, more for a larger class.
         return results.build_run(submissions, [results.read_shard(r) for _, r in reports],

@@ -16,6 +16,8 @@ class ExitCode(enum.IntEnum):
     """The command line or its inputs were wrong; nothing was graded."""
     INTERNAL_ERROR = 3
     """The grader itself failed; the message says where."""
+    INTERRUPTED = 130
+    """Stopped by Ctrl-C (SIGINT) before the run finished."""
 
 
 class UsageError(Exception):

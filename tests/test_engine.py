@@ -110,3 +110,49 @@ def test_a_judge_that_dies_costs_only_its_shard(tmp_path: Path) -> None:
     # A new judge took the shards that were left.
     assert all(s.tests for s in run.submissions if s.id not in lost)
     assert _judges() == []
+
+
+SLEEPY = CORRECT_ACTIVATIONS.replace("def relu(z):\n", "def relu(z):\n    import time\n    time.sleep(0.2)\n")
+
+
+def test_ctrl_c_stops_the_run_without_starting_more_shards(tmp_path: Path) -> None:
+    for n in range(6):
+        (tmp_path / "subs" / f"s{n}").mkdir(parents=True)
+        (tmp_path / "subs" / f"s{n}" / "activations.py").write_text(SLEEPY + f"# {n}\n")
+    found = submissions.discover(tmp_path / "subs", tmp_path / "unpack")
+    done: list[str] = []
+
+    def interrupt(sid: str) -> None:
+        done.append(sid)
+        if len(done) == 1:
+            os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C does to this process
+
+    with pytest.raises(KeyboardInterrupt):
+        grade_submissions(found, options(jobs=1, shard_size=1, cohort_size=1), on_done=interrupt)
+    # The shard that was running finished; none of the four left was started.
+    assert len(done) <= 2
+    assert _judges() == []
+
+
+def test_ctrl_c_on_the_command_is_one_line_and_exit_130(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    for n in range(3):
+        (tmp_path / "subs" / f"s{n}").mkdir(parents=True)
+        (tmp_path / "subs" / f"s{n}" / "activations.py").write_text(SLEEPY + f"# {n}\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "grader", str(tmp_path / "subs"), "--out", str(tmp_path / "out"),
+         "--exercise", "activations", "--timeout", "1", "--memory", "512M", "--no-plots"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    assert proc.stderr is not None
+    proc.stderr.readline()  # the first submission graded: the run is well under way
+    began = time.monotonic()
+    os.killpg(proc.pid, signal.SIGINT)  # a terminal sends Ctrl-C to the whole process group
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err.strip().splitlines()[-1] == "grade: interrupted before the run finished"
+    assert "Traceback" not in err
+    assert time.monotonic() - began < 30
+    assert not (tmp_path / "out" / "results.json").exists()
