@@ -13,7 +13,7 @@ from typing import Iterator
 import numpy as np
 import pytest
 
-from grader.sandbox import worker
+from grader.sandbox import killer
 from grader.sandbox.client import Sandbox, SandboxConfig, Session
 from tests.procs import processes
 
@@ -154,10 +154,10 @@ def test_a_stopped_kill_helper_cannot_stall_the_worker() -> None:
     os.close(read_end)
     done = threading.Event()
     codes: list[int] = []
-    threading.Thread(target=lambda: (codes.append(worker.Helper(pid, go).dismiss()), done.set()),
+    threading.Thread(target=lambda: (codes.append(killer.Helper(pid, go).dismiss()), done.set()),
                      daemon=True).start()
     try:
-        assert done.wait(worker.HELPER_WAIT + 10), "waiting for a stopped helper stalled"
+        assert done.wait(killer.HELPER_WAIT + 10), "waiting for a stopped helper stalled"
         assert codes == [-signal.SIGKILL]
     finally:
         if not done.is_set():
