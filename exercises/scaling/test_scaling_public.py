@@ -9,13 +9,8 @@ import math
 import numpy as np
 import pytest
 
-from grader.judge.checks import (
-    ENTROPY,
-    ENTROPY_ATOL,
-    TEMPERATURE,
-    expect_array,
-    expect_close_scalar,
-)
+from grader.judge.checks import ENTROPY_ATOL, expect_array, expect_close_scalar
+from grader.judge.detectors import ENTROPY, TEMPERATURE
 
 pytestmark = pytest.mark.grade(exercise="scaling", visibility="visible")
 

@@ -17,7 +17,8 @@ from typing import NoReturn
 
 import numpy as np
 
-from grader.judge.checks import SOFTMAX, Detector, FloatArray, describe, expect_array
+from grader.judge.checks import Detector, FloatArray, describe, expect_array
+from grader.judge.detectors import SOFTMAX
 from grader.judge.errors import PitfallDetected
 
 #: Concept answers are compared after dropping case, spaces and punctuation: 'ReLU', ' relu ',

@@ -9,15 +9,8 @@ changes its argument in place cannot change the expectation.
 import numpy as np
 import pytest
 
-from grader.judge.checks import (
-    RELU,
-    SIGMOID,
-    SOFTMAX,
-    TANH,
-    expect_array,
-    expect_unchanged,
-    tolerance,
-)
+from grader.judge.checks import expect_array, expect_unchanged, tolerance
+from grader.judge.detectors import RELU, SIGMOID, SOFTMAX, TANH
 
 pytestmark = pytest.mark.grade(exercise="activations", visibility="hidden")
 

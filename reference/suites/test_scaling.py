@@ -10,15 +10,14 @@ import numpy as np
 import pytest
 
 from grader.judge.checks import (
-    ENTROPY,
     ENTROPY_ATOL,
-    TEMPERATURE,
     expect_array,
     expect_close_scalar,
     expect_true,
     expect_unchanged,
     tolerance,
 )
+from grader.judge.detectors import ENTROPY, TEMPERATURE
 
 pytestmark = pytest.mark.grade(exercise="scaling", visibility="hidden")
 

@@ -7,7 +7,8 @@ values are computed before the student's function runs.
 import numpy as np
 import pytest
 
-from grader.judge.checks import SOFTMAX, expect_array, expect_unchanged, tolerance
+from grader.judge.checks import expect_array, expect_unchanged, tolerance
+from grader.judge.detectors import SOFTMAX
 
 pytestmark = pytest.mark.grade(exercise="softmax_debug", visibility="hidden")
 
