@@ -111,6 +111,9 @@ def _remove_abandoned_workdirs() -> None:
 
 
 def _alive(pid: int) -> bool:
+    if sys.platform == "win32":
+        # os.kill(pid, 0) is no probe there: signal 0 is CTRL_C_EVENT, sent to that process.
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

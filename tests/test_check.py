@@ -117,6 +117,30 @@ def test_windows_runs_the_check_without_the_sandbox(monkeypatch: pytest.MonkeyPa
         cli._grade(tmp_path, tmp_path / "out", GradeOptions(), True, OutputOptions())
 
 
+def test_what_the_portable_path_calls_exists_on_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The calls Windows lacks are not made on the way: checked by taking them away here."""
+    import os
+    import signal
+
+    from grader import engine
+    from grader.sandbox.client import SandboxConfig
+    from grader.sandbox.portable import PortableSandbox
+
+    monkeypatch.setattr(sys, "platform", "win32")
+    sent: list[int] = []
+    monkeypatch.setattr(os, "kill", lambda pid, sig: sent.append(pid))
+    # Signal 0 is CTRL_C_EVENT there: probing a stale work folder's pid would interrupt it.
+    assert engine._alive(1) and sent == []
+    monkeypatch.delattr(os, "geteuid")
+    monkeypatch.delattr(signal, "SIGXCPU")
+    box = PortableSandbox(SandboxConfig())
+    assert box.uid is None
+    session = box.open({"activations": "x = 1\n"})
+    # A child that ended on its own is described without POSIX-only signal names.
+    monkeypatch.setattr(session, "_end", lambda: {"exit": 3})
+    assert "exit code 3" in session._died("relu").message
+
+
 def test_portable_check_agrees_with_the_sandboxed_one_and_says_what_it_lacks(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """What Windows runs, tried here: plain Python children over a loopback socket."""

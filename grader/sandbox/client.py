@@ -54,7 +54,8 @@ class Sandbox:
         self.config = config
         # A block of uids per judge process: one per slot, so killing "every process of this
         # uid" reaches one child's tree and never a neighbour's.
-        self.uid = 100_000 + (os.getpid() % 50_000) * MAX_SLOTS if os.geteuid() == 0 else None
+        root = hasattr(os, "geteuid") and os.geteuid() == 0  # no geteuid on Windows
+        self.uid = 100_000 + (os.getpid() % 50_000) * MAX_SLOTS if root else None
         self._proc: subprocess.Popen[bytes] | None = None
         self._control: socket.socket | None = None
         self._spawned = 0
@@ -289,7 +290,7 @@ class Session:
     def _died(self, function: str) -> CallResult:
         status = self._end()
         sig = status.get("signal")
-        if sig == signal.SIGXCPU:
+        if sig is not None and sig == getattr(signal, "SIGXCPU", None):
             text = "used up its CPU time budget and was stopped"
         elif sig is not None:
             name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
