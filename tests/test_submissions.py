@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from grader.errors import UsageError
 from grader.records import Submission
-from grader.submissions import MAX_FILES, discover, safe_id
+from grader.listing import MAX_FILES
+from grader.submissions import discover, safe_id
 
 RELU = "import numpy as np\n\n\ndef relu(z):\n    return np.maximum(0, z)\n"
 LEAKY = "def leaky_relu(z, alpha=0.01):\n    return z\n"
