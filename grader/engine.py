@@ -168,9 +168,7 @@ def _judge_loop(number: int, pending: queue.SimpleQueue[tuple[int, list[Submissi
             if code is None:  # the judge died: its output says why; the next shard gets a new one
                 code, output = judge.close()
                 judge = None
-            done.append((shard_number, results.ShardReport(
-                submissions=tuple(s.id for s in shard if s.error is None),
-                report=Path(manifest.report), exit_code=code, output=output)))
+            done.append((shard_number, _shard_report(shard, manifest, code, output)))
     finally:
         if judge is not None:
             judge.close()
@@ -185,6 +183,12 @@ def _manifest(number: int, shard: list[Submission], suites: tuple[str, ...], wor
         hide=(str(workdir), str(paths.reference_dir()), *options.hide),
         workdir=str(judge_dir), exercises=options.exercises, plots=options.plots,
         cohort_size=options.cohort_size, progress_fd=progress_fd)
+
+
+def _shard_report(shard: list[Submission], manifest: Manifest, code: int,
+                  output: str) -> results.ShardReport:
+    return results.ShardReport(submissions=tuple(s.id for s in shard if s.error is None),
+                               report=Path(manifest.report), exit_code=code, output=output)
 
 
 def _judge_here(pending: queue.SimpleQueue[tuple[int, list[Submission]]],
@@ -202,12 +206,10 @@ def _judge_here(pending: queue.SimpleQueue[tuple[int, list[Submission]]],
         while not pending.empty():
             number, shard = pending.get_nowait()
             manifest = _manifest(number, shard, suites, workdir, judge_dir, options, -1)
-            code = judge.run_shard(manifest)
-            runnable = tuple(s.id for s in shard if s.error is None)
-            for sid in runnable:
+            report = _shard_report(shard, manifest, judge.run_shard(manifest), "")
+            for sid in report.submissions:
                 on_done(sid)
-            done.append((number, results.ShardReport(
-                submissions=runnable, report=Path(manifest.report), exit_code=code, output="")))
+            done.append((number, report))
     finally:
         judge.close()
     return done

@@ -61,9 +61,7 @@ def write_all(run: GradeRun, out_dir: Path, options: OutputOptions) -> list[Path
                                                   layout=options.layout))
     if options.junit is not None:
         written.append(junit.write_junit(run, options.junit))
-    results = safe_child(out_dir, results_json.RESULTS_FILENAME)
-    write_text_atomic(results, texts["results"])
-    written.append(results)
+    written.append(results_json.save_results_text(out_dir, texts["results"]))
     if options.step_summary is not None:
         with options.step_summary.open("a", encoding="utf-8") as summary:
             summary.write(junit.github_summary_markdown(run) + "\n")

@@ -19,6 +19,7 @@ from typing import Callable, Iterator
 import pytest
 from pytest_jsonreport.plugin import JSONReport
 
+from grader.atomic import write_text_atomic
 from grader.judge.manifest import Manifest
 from grader.judge.plugin import Carried, JudgePlugin
 from grader.sandbox import isolation
@@ -66,12 +67,9 @@ class Judge:
         with _pytest_environment():
             code = int(pytest.main(pytest_args(manifest), plugins=[plugin, report]))
         if report.report is not None:
-            # json.dumps takes the C encoder (json.dump never does). Written to a new name,
-            # then renamed: a judge killed midway leaves no report.
-            path = Path(manifest.report)
-            partial = path.with_name(path.name + ".partial")
-            partial.write_text(json.dumps(report.report, default=str), encoding="utf-8")
-            partial.replace(path)
+            # json.dumps takes the C encoder (json.dump never does). Atomic: a judge killed
+            # midway leaves no report.
+            write_text_atomic(Path(manifest.report), json.dumps(report.report, default=str))
         return code
 
     def close(self) -> None:

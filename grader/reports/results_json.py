@@ -201,9 +201,14 @@ def _curve_key(curve: Curve) -> tuple[object, ...] | None:
 
 def write_results_json(run: GradeRun, out_dir: Path, *, include_timings: bool = True) -> Path:
     """Write out_dir/results.json atomically and return its path."""
+    return save_results_text(out_dir, dumps_results(run, include_timings=include_timings))
+
+
+def save_results_text(out_dir: Path, text: str) -> Path:
+    """Write results.json text made by dumps_results into out_dir, atomically; its path."""
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     path = safe_child(out_dir, RESULTS_FILENAME)
-    write_text_atomic(path, dumps_results(run, include_timings=include_timings))
+    write_text_atomic(path, text)
     return path
 
 

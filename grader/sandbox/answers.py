@@ -78,7 +78,7 @@ class Batch:
         """The n-th call's answer, decoded and checked."""
         answer = self.answers[n]
         return to_result(answer if isinstance(answer, dict) else {}, self.blobs, self.function,
-                          self.memory)
+                         self.memory)
 
 
 def missing_module(module: str) -> CallResult:
