@@ -50,16 +50,30 @@ class Cohort:
         return found
 
     def answers(self, sid: str, module: str) -> Answers:
-        """Answers of `sid` to the planned calls into `module`, fetched on first use."""
+        """Answers of `sid` to the planned calls into `module`, fetched on first use (with
+        those of every other planned module the submission has: one round trip for all)."""
         found = self._answers.get((sid, module))
         if found is None:
-            if module in self._sources[sid]:
-                found = Answers()
-                found.fetch(self.session(sid), module, self._plan.get(module, {}))
-            else:
+            if module not in self._sources[sid]:
                 found = Answers.for_missing(module)
+            else:
+                self._fetch(sid, module)
+                found = self._answers[(sid, module)]
             self._answers[(sid, module)] = found
         return found
+
+    def _fetch(self, sid: str, module: str) -> None:
+        modules = [m for m in self._plan if m in self._sources[sid]
+                   and (sid, m) not in self._answers]
+        if module not in modules:
+            modules.append(module)
+        groups = [(m, self._plan.get(m, {})) for m in modules]
+        batches = iter(self.session(sid).fetch_many(
+            [group.request for _, planned in groups for group in planned.values()]))
+        for m, planned in groups:
+            answers = Answers()
+            answers.keep(planned, [next(batches) for _ in planned])
+            self._answers[(sid, m)] = answers
 
     def after_test(self, sid: str) -> None:
         """Restart the child of `sid` if it keeps more than its share of memory while idle.

@@ -113,6 +113,8 @@ class JudgePlugin:
         if self.carried.plan is None:
             self.carried.plan = self._learn_calls([it for it in kept if _cohort_of(it) == 0])
         self.plan = self.carried.plan
+        self.sandbox.prepare([p.request for functions in self.plan.values()
+                              for p in functions.values()])
 
     def _learn_calls(self, items: list[pytest.Item]) -> dict[str, Grouped]:
         """Record the calls each test makes on the reference, to fetch them ahead per submission."""

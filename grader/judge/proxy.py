@@ -84,10 +84,13 @@ class Answers:
 
     def fetch(self, session: Session, module: str, planned: Grouped) -> None:
         """Make the planned calls in one round trip per function; keep the answers for later."""
+        self.keep(planned, [session.fetch(group.request) for group in planned.values()])
+
+    def keep(self, planned: Grouped, batches: list[Batch | None]) -> None:
+        """Keep the answers fetched for `planned` (None: a function whose batch gave none)."""
         digest = hashlib.blake2b(digest_size=16)
         complete = True
-        for function, group in planned.items():
-            batch = session.fetch(group.request)
+        for (function, group), batch in zip(planned.items(), batches):
             if batch is None:
                 complete = False
                 continue

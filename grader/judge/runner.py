@@ -104,6 +104,7 @@ _PYTEST_VARIABLES = ("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "PYTEST_ADDOPTS", "PYTEST
 def serve(control_fd: int) -> int:
     """Run each shard whose manifest path arrives on stdin; answer its exit code on control_fd."""
     isolation.die_with_parent()
+    isolation.set_name("grade-judge")
     judge = Judge()
     try:
         with open(control_fd, "w", encoding="utf-8", closefd=True) as control:

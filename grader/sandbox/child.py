@@ -15,7 +15,8 @@ import sys
 import traceback
 import types
 import warnings
-from typing import Any, Sequence
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
@@ -27,6 +28,53 @@ STDOUT_CAP = 4096
 WARNINGS_CAP = 5
 #: Most bytes of arrays one batch of calls may send back.
 MAP_BYTES = 16 << 20
+
+Fingerprint = tuple[object, ...] | None
+"""An array argument's shape, dtype and bytes (None for any other argument)."""
+Call = tuple[list[object], dict[str, object], list[Fingerprint] | None]
+"""A call's positional and keyword arguments, and the arguments' fingerprints if known."""
+
+
+@dataclass(frozen=True)
+class PlannedBatch:
+    """Calls of one function, decoded by the worker once for every child it forks."""
+
+    module: str
+    """The student's module."""
+    function: str
+    """The function called."""
+    calls: tuple[tuple[list[object], dict[str, object], list[Fingerprint]], ...]
+    """Each call's arguments (copied before use) and their fingerprints."""
+
+
+#: Planned batches by index, filled in the worker (see prepare) and inherited by each fork.
+PLANS: dict[int, PlannedBatch] = {}
+
+
+def prepare(first: int, frames: list[bytes]) -> None:
+    """Decode map requests (frames as grader.sandbox.answers.map_request makes them) in the
+    worker, as PLANS[first], PLANS[first + 1], ...: a child then spends no time decoding them.
+
+    The frames come from the judge, not from a student."""
+    for index, frame in enumerate(frames, start=first):
+        header, blobs = protocol.decode_frame(frame)
+        calls = []
+        for one in header["calls"]:
+            args, kwargs, _ = _decoded(one, blobs)
+            calls.append((args, kwargs, [_fingerprint(a) for a in args]))
+        PLANS[index] = PlannedBatch(str(header["module"]), str(header["function"]), tuple(calls))
+
+
+def _fresh(value: Any) -> Any:
+    """A copy of planned arguments a call may change in place: arrays and the lists, tuples
+    and dicts that hold them (numbers and strings cannot change)."""
+    if type(value) is np.ndarray:
+        return value.copy()
+    if type(value) is list or type(value) is tuple:
+        return type(value)(_fresh(v) for v in value)
+    if type(value) is dict:
+        return {k: _fresh(v) for k, v in value.items()}
+    return value
 
 
 class CappedWriter(io.TextIOBase):
@@ -76,6 +124,7 @@ class SubmissionFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 def run(chan: socket.socket, sources: dict[str, str], plan: isolation.Plan) -> None:
     """Child entry point: isolate, say hello with the isolation steps, then serve calls."""
+    isolation.set_name("grade-student")
     devnull = os.open(os.devnull, os.O_RDWR)
     for std in (0, 1, 2):
         os.dup2(devnull, std)
@@ -99,23 +148,56 @@ def run(chan: socket.socket, sources: dict[str, str], plan: isolation.Plan) -> N
         except (EOFError, ConnectionError, protocol.ProtocolError):
             return
         op = header.get("op")
-        if op not in ("call", "map", "load"):
+        if op == "run":
+            _run_steps(chan, header.get("steps"), out, finder)
+        elif op in ("call", "map", "load", "planned"):
+            protocol.send_frame(chan, *_respond(str(op), header, blobs, out, finder))
+        else:
             return
-        reply_blobs: list[bytes] = []
-        try:
-            if op == "call":
-                reply = _call(header, blobs, out, finder, reply_blobs)
-            elif op == "load":
-                reply = {k: v for k, v in _load(str(header["module"]), finder).items()
-                         if k != "module"}
-                reply["stdout"] = out.take()
-            else:
-                reply = _map(header, blobs, out, finder, reply_blobs)
-        except BaseException as exc:  # noqa: BLE001 - e.g. the student replaced a builtin we use
-            reply_blobs = []
-            reply = _fail("exception", "your code broke Python itself while the "
-                          f"result was sent back ({type(exc).__name__})")
-        protocol.send_frame(chan, reply, reply_blobs)
+
+
+def _respond(op: str, header: dict[str, Any], blobs: list[bytes], out: CappedWriter,
+             finder: SubmissionFinder) -> tuple[dict[str, Any], list[bytes]]:
+    """The reply to one request, and the arrays it refers to."""
+    reply_blobs: list[bytes] = []
+    try:
+        if op == "call":
+            reply = _call(header, blobs, out, finder, reply_blobs)
+        elif op == "load":
+            reply = {k: v for k, v in _load(str(header["module"]), finder).items()
+                     if k != "module"}
+            reply["stdout"] = out.take()
+        elif op == "planned":
+            reply = _planned(header, out, finder, reply_blobs)
+        else:
+            reply = _map(header, blobs, out, finder, reply_blobs)
+    except BaseException as exc:  # noqa: BLE001 - e.g. the student replaced a builtin we use
+        reply_blobs = []
+        reply = _fail("exception", "your code broke Python itself while the "
+                      f"result was sent back ({type(exc).__name__})")
+    return reply, reply_blobs
+
+
+def _run_steps(chan: socket.socket, steps: object, out: CappedWriter,
+               finder: SubmissionFinder) -> None:
+    """Answer several requests in a row, one frame each, read by the judge step after step
+    (each within its own limit): a submission's planned calls cost one round trip. The
+    batches of a module that failed to import are skipped, as the judge would not ask them."""
+    failed: set[str] = set()
+    for step in steps if isinstance(steps, list) else []:
+        op, arg = step if isinstance(step, list) and len(step) == 2 else ("", None)
+        batch = PLANS.get(arg) if op == "planned" else None  # type: ignore[arg-type]
+        if op == "load":
+            reply, blobs = _respond("load", {"module": arg}, [], out, finder)
+            if not reply.get("ok"):
+                failed.add(str(arg))
+        elif batch is not None and batch.module in failed:
+            reply, blobs = {"skipped": True}, []
+        elif op == "planned":
+            reply, blobs = _respond("planned", {"index": arg}, [], out, finder)
+        else:
+            reply, blobs = _fail("unknown_step", f"no such step {op!r}"), []
+        protocol.send_frame(chan, reply, blobs)
 
 
 def _errstate() -> np.errstate:
@@ -125,20 +207,38 @@ def _errstate() -> np.errstate:
 
 def _map(header: dict[str, Any], blobs: list[bytes], out: CappedWriter,
          finder: SubmissionFinder, reply_blobs: list[bytes]) -> dict[str, Any]:
-    """Run a batch of calls; give up (the judge then calls one by one) once the answers grow
-    past MAP_BYTES, so big answers never add up to more than one call's worth of memory."""
+    """Run a batch of calls sent with the request."""
+    calls = (_decoded(one, blobs) for one in header["calls"])
+    return _batch(str(header["module"]), str(header["function"]), calls, out, finder,
+                  reply_blobs)
+
+
+def _planned(header: dict[str, Any], out: CappedWriter, finder: SubmissionFinder,
+             reply_blobs: list[bytes]) -> dict[str, Any]:
+    """Run a batch of calls the worker decoded before this child was forked (see prepare)."""
+    batch = PLANS.get(header.get("index"))  # type: ignore[arg-type]
+    if batch is None:
+        return _fail("unknown_plan", "no such planned batch")
+    calls = ((_fresh(args), _fresh(kwargs), before) for args, kwargs, before in batch.calls)
+    return _batch(batch.module, batch.function, calls, out, finder, reply_blobs)
+
+
+def _batch(module_name: str, function: str, calls: Iterable[Call], out: CappedWriter,
+           finder: SubmissionFinder, reply_blobs: list[bytes]) -> dict[str, Any]:
+    """Answer calls one after the other; give up (the judge then calls one by one) once the
+    answers grow past MAP_BYTES, so big answers never add up to more than one call's worth of
+    memory."""
     results = []
     size = 0
-    module_name, function = str(header["module"]), str(header["function"])
     # One warnings and one errstate context for the whole batch (entering them was a sixth of
     # a call's cost); each call keeps the warnings it raised.
     with warnings.catch_warnings(record=True) as caught, _errstate():
         warnings.simplefilter("always")
-        for one in header["calls"]:
-            before = len(reply_blobs)
-            results.append(_answer(module_name, function, one, blobs, out, finder, reply_blobs,
-                                   caught))
-            size += sum(len(blob) for blob in reply_blobs[before:])
+        for args, kwargs, before in calls:
+            count = len(reply_blobs)
+            results.append(_answer(module_name, function, args, kwargs, before, out, finder,
+                                   reply_blobs, caught))
+            size += sum(len(blob) for blob in reply_blobs[count:])
             if size > MAP_BYTES:
                 reply_blobs.clear()
                 return _fail("too_big", f"the answers of one batch passed {MAP_BYTES} bytes")
@@ -148,21 +248,26 @@ def _map(header: dict[str, Any], blobs: list[bytes], out: CappedWriter,
 def _call(header: dict[str, Any], blobs: list[bytes], out: CappedWriter,
           finder: SubmissionFinder, reply_blobs: list[bytes]) -> dict[str, Any]:
     """Run one call; its answer's arrays are appended to reply_blobs (shared by a whole map)."""
+    args, kwargs, before = _decoded(header, blobs)
     with warnings.catch_warnings(record=True) as caught, _errstate():
         warnings.simplefilter("always")
-        return _answer(str(header["module"]), str(header["function"]), header, blobs, out,
-                       finder, reply_blobs, caught)
+        return _answer(str(header["module"]), str(header["function"]), args, kwargs, before,
+                       out, finder, reply_blobs, caught)
 
 
-def _answer(module_name: str, function: str, call: dict[str, Any], blobs: list[bytes],
-            out: CappedWriter, finder: SubmissionFinder, reply_blobs: list[bytes],
-            caught: Any) -> dict[str, Any]:
-    """One call, inside the warnings and errstate contexts; `caught`: the list the warnings
-    context records into (this call's are the ones it gains)."""
+def _decoded(call: dict[str, Any], blobs: list[bytes]) -> Call:
     args = [protocol.decode_value(a, blobs) for a in call["args"]]
     kwargs = {str(k): protocol.decode_value(v, blobs) for k, v in call["kwargs"].items()}
+    return args, kwargs, None
+
+
+def _answer(module_name: str, function: str, args: list[object], kwargs: dict[str, object],
+            before: list[Fingerprint] | None, out: CappedWriter, finder: SubmissionFinder,
+            reply_blobs: list[bytes], caught: Any) -> dict[str, Any]:
+    """One call, inside the warnings and errstate contexts; `caught`: the list the warnings
+    context records into (this call's are the ones it gains)."""
     start = len(caught)
-    reply = _invoke(module_name, function, args, kwargs, finder, reply_blobs)
+    reply = _invoke(module_name, function, args, kwargs, before, finder, reply_blobs)
     reply["stdout"] = out.take()
     reply["warnings"] = [_warning_text(w) for w in caught[start:start + WARNINGS_CAP]]
     return reply
@@ -180,14 +285,16 @@ def _load(module_name: str, finder: SubmissionFinder) -> dict[str, Any]:
 
 
 def _invoke(module_name: str, function: str, args: list[object], kwargs: dict[str, object],
-            finder: SubmissionFinder, blobs: list[bytes]) -> dict[str, Any]:
+            before: list[Fingerprint] | None, finder: SubmissionFinder,
+            blobs: list[bytes]) -> dict[str, Any]:
     loaded = _load(module_name, finder)
     if not loaded["ok"]:
         return loaded
     func = getattr(loaded["module"], function, None)
     if not callable(func):
         return _fail("missing_function", f"{module_name}.py defines no function {function}()")
-    before = [_fingerprint(a) for a in args]
+    if before is None:
+        before = [_fingerprint(a) for a in args]
     try:
         result = func(*args, **kwargs)
     except NotImplementedError:
@@ -200,14 +307,14 @@ def _invoke(module_name: str, function: str, args: list[object], kwargs: dict[st
     return _encode_answer(result, args, before, blobs)
 
 
-def _fingerprint(arg: object) -> tuple[object, ...] | None:
+def _fingerprint(arg: object) -> Fingerprint:
     """Shape, dtype and bytes of an array argument, to tell afterwards whether it was changed."""
     if type(arg) is not np.ndarray:
         return None
     return (arg.shape, arg.dtype.str, arg.tobytes())
 
 
-def _encode_answer(result: object, args: list[object], before: list[tuple[object, ...] | None],
+def _encode_answer(result: object, args: list[object], before: list[Fingerprint],
                    blobs: list[bytes]) -> dict[str, Any]:
     try:
         spec = protocol.encode_value(result, blobs)

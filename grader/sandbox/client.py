@@ -60,6 +60,11 @@ class Sandbox:
         self._control: socket.socket | None = None
         self._spawned = 0
         self.isolation: tuple[str, ...] | None = None
+        self._planned: list[MapRequest] = []
+        """Requests the worker is to decode once (see prepare), in index order."""
+        self._plan_index: dict[int, int] = {}  # id() of a request in _planned -> its index
+        self._plan_frames: list[bytes] = []  # the short request for each planned index
+        self._worker_plans = 0  # how many of _planned the running worker holds
 
     def start(self) -> None:
         """Start the worker now rather than at the first child: it warms up (imports NumPy)
@@ -80,11 +85,44 @@ class Sandbox:
         )
         theirs.close()
         self._control = ours
+        self._worker_plans = 0
+        if self._planned:  # a new worker: it learns the planned calls before its first fork
+            self._send_plan()
         return ours
 
-    def _request(self, header: dict[str, Any], fd: int | None = None) -> dict[str, Any]:
+    def prepare(self, requests: list[MapRequest]) -> None:
+        """Have the worker decode these requests once, before it forks children: a child then
+        answers them without reading a byte of their calls (see request_frame)."""
+        for request in requests:
+            if id(request) not in self._plan_index:
+                self._plan_index[id(request)] = len(self._planned)
+                self._plan_frames.append(protocol.encode_frame(
+                    {"op": "planned", "index": len(self._planned)}))
+                self._planned.append(request)
+        if self._control is not None and self._worker_plans < len(self._planned):
+            self._send_plan()
+
+    def _send_plan(self) -> None:
+        first = self._worker_plans
+        frames = [r.frame for r in self._planned[first:]]
+        if self._request({"op": "plan", "first": first}, blobs=frames).get("ok"):
+            self._worker_plans = len(self._planned)
+
+    def planned_index(self, request: MapRequest) -> int | None:
+        """The index under which the running worker holds `request` decoded, if it does."""
+        index = self._plan_index.get(id(request))
+        return index if index is not None and index < self._worker_plans else None
+
+    def request_frame(self, request: MapRequest) -> bytes:
+        """What to send a child for `request`: a short reference to the worker's decoded copy
+        if it has one, else the request itself."""
+        index = self.planned_index(request)
+        return request.frame if index is None else self._plan_frames[index]
+
+    def _request(self, header: dict[str, Any], fd: int | None = None,
+                 blobs: list[bytes] = []) -> dict[str, Any]:
         control = self._start()
-        protocol.send_frame(control, header)
+        protocol.send_frame(control, header, blobs)
         if fd is not None:
             socket.send_fds(control, [b"F"], [fd])
         reply, _ = protocol.recv_frame(control)
@@ -242,7 +280,8 @@ class Session:
             return None
         digest = hashlib.blake2b(digest_size=16)
         try:
-            reply, reply_blobs = self._exchange(request.frame, self.sandbox.config.timeout, digest)
+            reply, reply_blobs = self._exchange(self.sandbox.request_frame(request),
+                                                self.sandbox.config.timeout, digest)
             answers = reply["results"]
             if not isinstance(answers, list) or len(answers) != request.count:
                 raise protocol.ProtocolError("wrong number of answers")
@@ -258,6 +297,89 @@ class Session:
         self.loaded.add(module)
         return Batch(function, answers, reply_blobs, self.sandbox.config.memory_bytes,
                      digest.digest())
+
+    def fetch_many(self, requests: list[MapRequest]) -> list[Batch | None]:
+        """fetch() of each request, in one round trip when the worker holds them all decoded:
+        the child then imports each module and answers each batch in turn, a frame per step,
+        and each step gets the limit it would get on its own."""
+        if not requests:
+            return []
+        self.sandbox.start()  # a worker started now is sent the plan before it forks
+        if any(self.sandbox.planned_index(r) is None for r in requests):
+            return [self.fetch(r) for r in requests]
+        found: list[Batch | None] = [None] * len(requests)
+        todo = list(range(len(requests)))
+        while todo:  # each pass leaves out the step that failed: it ends
+            todo = self._run([n for n in todo if self._askable(requests[n])], requests, found)
+        return found
+
+    def _askable(self, request: MapRequest) -> bool:
+        return (request.module in self.sources and request.count > 0
+                and self.timeouts.get((request.module, request.function), 0) < TIMEOUTS_BEFORE_SKIP)
+
+    def _run(self, todo: list[int], requests: list[MapRequest],
+             found: list[Batch | None]) -> list[int]:
+        """Ask the child for the batches `todo`; fill `found`; return the batches left to ask
+        a new child after a step timed out or the child died (none if all went well)."""
+        steps: list[tuple[str, int]] = []  # ("load", n) or ("batch", n)
+        for n in todo:
+            module = requests[n].module
+            if module not in self.loaded and all(requests[m].module != module for _, m in steps):
+                steps.append(("load", n))
+            steps.append(("batch", n))
+        if not steps:
+            return []
+        wire = [["load", requests[n].module] if kind == "load"
+                else ["planned", self.sandbox.planned_index(requests[n])] for kind, n in steps]
+        chan = self._ensure_child()
+        failed: set[str] = set()
+        try:
+            chan.settimeout(self.sandbox.config.timeout)
+            chan.sendall(protocol.encode_frame({"op": "run", "steps": wire}))
+            for position, (kind, n) in enumerate(steps):
+                if not self._step(chan, kind, requests[n], found, n, failed):
+                    return [m for k, m in steps[position + 1:]
+                            if k == "batch" and requests[m].module not in failed]
+        except (EOFError, OSError, protocol.ProtocolError):  # the send failed
+            self._end()
+            return []
+        return []
+
+    def _step(self, chan: socket.socket, kind: str, request: MapRequest,
+              found: list[Batch | None], n: int, failed: set[str]) -> bool:
+        """Read the child's answer to one step of a run; False if the child had to be ended."""
+        module, limit = request.module, self.sandbox.config.timeout
+        digest = hashlib.blake2b(digest_size=16) if kind == "batch" else None
+        budget = 2 * limit if kind == "load" else limit
+        try:
+            reply, blobs = protocol.recv_frame(chan, deadline=time.monotonic() + budget,
+                                               digest=digest)
+            if kind == "batch" and not reply.get("skipped"):
+                answers = reply["results"]
+                if not isinstance(answers, list) or len(answers) != request.count:
+                    raise protocol.ProtocolError("wrong number of answers")
+        except TimeoutError:
+            if kind == "batch":  # counted as for fetch()
+                self._timed_out(module, request.function)
+            else:
+                failed.add(module)
+                self._end()
+            return False
+        except (EOFError, OSError, KeyError, TypeError, protocol.ProtocolError):
+            if kind == "load":
+                failed.add(module)
+            self._end()
+            return False
+        if kind == "load":
+            if reply.get("ok") is True:
+                self.loaded.add(module)
+                self.imported.add(module)
+            else:
+                failed.add(module)
+        elif digest is not None and not reply.get("skipped"):
+            found[n] = Batch(request.function, answers, blobs, self.sandbox.config.memory_bytes,
+                             digest.digest())
+        return True
 
     def _load(self, module: str) -> bool:
         """Import `module` in the child; False if that did not work (calls will say why)."""

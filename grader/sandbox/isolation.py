@@ -26,6 +26,7 @@ MS_RDONLY = 1
 MS_REC = 1 << 14
 MS_PRIVATE = 1 << 18
 PR_SET_PDEATHSIG = 1
+PR_SET_NAME = 15
 PR_SET_DUMPABLE = 4
 PR_SET_NO_NEW_PRIVS = 38
 LINUX_CAPABILITY_VERSION_3 = 0x20080522
@@ -109,6 +110,14 @@ def _typed(libc: ctypes.CDLL) -> ctypes.CDLL:
     libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
                            ctypes.c_char_p]
     return libc
+
+
+def set_name(name: str) -> None:
+    """Name this process (Linux, up to 15 bytes) so that ps, top and perf tell the grader's
+    processes apart: judges, sandbox workers and student children are all `python` otherwise."""
+    libc = _libc()
+    if libc is not None:
+        libc.prctl(PR_SET_NAME, name.encode()[:15], 0, 0, 0)
 
 
 def die_with_parent() -> None:

@@ -168,6 +168,7 @@ def start_killer(control_fd: int) -> Killer | None:
             ours.close()
             os.close(control_fd)  # the judge must see EOF when the worker dies
             isolation.die_with_parent()
+            isolation.set_name("grade-killer")
             _serve_kills(theirs)
         finally:
             os._exit(0)

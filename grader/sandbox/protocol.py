@@ -65,6 +65,19 @@ def recv_frame(sock: socket.socket, limit: int = MAX_FRAME, deadline: float | No
     raw = _recv_exact(sock, total, deadline)
     if digest is not None:
         digest.update(raw)
+    return decode_body(raw)
+
+
+def decode_frame(frame: bytes) -> tuple[dict[str, Any], list[bytes]]:
+    """The header and blobs of a whole frame as encode_frame made it."""
+    if len(frame) < 8 or struct.unpack_from(">Q", frame)[0] != len(frame) - 8:
+        raise ProtocolError("malformed frame")
+    return decode_body(frame[8:])
+
+
+def decode_body(raw: bytes) -> tuple[dict[str, Any], list[bytes]]:
+    """A frame's header and blobs from its bytes after the length."""
+    total = len(raw)
     body = memoryview(raw)
     try:
         (head_len,) = struct.unpack_from(">I", body, 0)

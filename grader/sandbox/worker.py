@@ -61,6 +61,7 @@ class Children:
 def main(control_fd: int) -> None:
     """Serve spawn/kill/reap requests on the control socket until it closes."""
     isolation.die_with_parent()  # also loads the C library once, for every child to inherit
+    isolation.set_name("grade-sandbox")
     killer = start_killer(control_fd)  # before numpy: each of its forks copies its page tables
     _warm_up()
     from grader.sandbox import protocol  # imports numpy: only once the killer is forked
@@ -70,7 +71,7 @@ def main(control_fd: int) -> None:
     children = Children()
     while True:
         try:
-            header, _ = protocol.recv_frame(control)
+            header, blobs = protocol.recv_frame(control)
         except (EOFError, ConnectionError):
             break
         op = header.get("op")
@@ -80,6 +81,8 @@ def main(control_fd: int) -> None:
                 children.live[reply["pid"]] = header["plan"]["uid"]
         elif op == "kill":
             reply = _kill(int(header["pid"]), header.get("uid"), killer, children)
+        elif op == "plan":
+            reply = _plan(int(header["first"]), blobs)
         else:
             reply = {"error": f"unknown op {op!r}"}
         protocol.send_frame(control, reply)
@@ -112,6 +115,18 @@ def _become_subreaper() -> None:
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def _plan(first: int, frames: list[bytes]) -> dict[str, Any]:
+    """Decode the judge's planned calls once, for every child forked from now on."""
+    from grader.sandbox import child, protocol
+
+    try:
+        child.prepare(first, frames)
+    except (protocol.ProtocolError, KeyError, TypeError, ValueError) as exc:
+        return {"error": f"bad plan: {exc}"}
+    gc.freeze()  # like the warm-up: children inherit the plan without the collector's writes
+    return {"ok": True}
 
 
 def _spawn(control: socket.socket, killer: Killer | None,
