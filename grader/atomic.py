@@ -32,8 +32,12 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Replace path with data so readers see either the old file or the new one, never a mix."""
+def write_bytes_atomic(path: Path, data: bytes, durable: bool = True) -> None:
+    """Replace path with data so readers see either the old file or the new one, never a mix.
+
+    durable=False skips flushing the file to disk: the rename still makes it all-or-nothing
+    for anyone reading, and a killed run still leaves no half-written file, but a power loss
+    may lose it unless flush_all() runs after (one flush for many files instead of one each)."""
     path = Path(path)
     folder = path.parent
     # Same folder as the target: os.replace is only atomic within one filesystem.
@@ -43,7 +47,8 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
             # mkstemp creates 0600; give the file the mode a plain open() would have.
             with contextlib.suppress(OSError, AttributeError):
                 os.fchmod(handle.fileno(), 0o666 & ~_umask())
@@ -52,12 +57,19 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    _fsync_dir(folder)
+    if durable:
+        _fsync_dir(folder)
 
 
-def write_text_atomic(path: Path, text: str) -> None:
+def write_text_atomic(path: Path, text: str, durable: bool = True) -> None:
     """Write text as UTF-8 atomically, byte for byte (no newline translation)."""
-    write_bytes_atomic(path, text.encode("utf-8"))
+    write_bytes_atomic(path, text.encode("utf-8"), durable)
+
+
+def flush_all() -> None:
+    """Flush every file written with durable=False to disk (best effort; where os.sync exists)."""
+    if hasattr(os, "sync"):
+        os.sync()
 
 
 def safe_child(out_dir: Path, *parts: str) -> Path:

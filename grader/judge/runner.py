@@ -68,8 +68,9 @@ class Judge:
             code = int(pytest.main(pytest_args(manifest), plugins=[plugin, report]))
         if report.report is not None:
             # json.dumps takes the C encoder (json.dump never does). Atomic: a judge killed
-            # midway leaves no report.
-            write_text_atomic(Path(manifest.report), json.dumps(report.report, default=str))
+            # midway leaves no report. Not flushed to disk: the run reads it back and deletes it.
+            write_text_atomic(Path(manifest.report), json.dumps(report.report, default=str),
+                              durable=False)
         return code
 
     def close(self) -> None:
