@@ -23,6 +23,10 @@ from grader.judge.manifest import Manifest
 from grader.records import EXERCISES, GradeRun, Submission
 
 
+#: Shards are made of multiples of this many submissions (see _split).
+SHARD_GRANULE = 32
+
+
 @dataclass(frozen=True)
 class GradeOptions:
     """How to grade: what the command line can change."""
@@ -40,7 +44,7 @@ class GradeOptions:
     shard_size: int = 64
     """Most submissions in one pytest session (one report): keeps memory flat however large the
     class, and lets judges share out the work as they go."""
-    cohort_size: int = 32
+    cohort_size: int = 64
     """Submissions a judge grades side by side: pytest's cost per test is shared between them."""
     plots: bool = True
     """Sample functions for the feedback plots."""
@@ -130,14 +134,16 @@ def _split(submissions: list[Submission], options: GradeOptions) -> list[list[Su
     about a tenth of a second of pytest set-up; shards that shrink as the work runs out leave
     no judge alone with a long one at the end while the others wait.
     """
-    cohort = max(1, options.cohort_size)
+    # Shard sizes are whole multiples of this, so that even the small shards of the end fill
+    # their cohorts: a shard of up to a cohort's size is a single cohort.
+    granule = max(1, min(options.cohort_size, SHARD_GRANULE))
     jobs = max(1, options.jobs)
     shards: list[list[Submission]] = []
     start = 0
     while start < len(submissions):
         left = len(submissions) - start
         size = max(1, min(options.shard_size, -(-left // (2 * jobs))))
-        size = -(-size // cohort) * cohort
+        size = -(-size // granule) * granule
         shards.append(submissions[start:start + size])
         start += size
     return shards

@@ -20,7 +20,8 @@ from grader.judge.errors import StudentTimeout
 from grader.judge import plan
 from grader.judge.proxy import Answers, StudentModule, grouped
 from grader.records import CallResult
-from grader.sandbox.client import Sandbox, SandboxConfig, Session
+from grader.sandbox.client import Sandbox, SandboxConfig
+from grader.sandbox.session import Session
 from tests.procs import processes
 
 ROOT = os.geteuid() == 0

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from grader.sandbox import killer
-from grader.sandbox.client import Sandbox, SandboxConfig, Session
+from grader.sandbox.client import Sandbox, SandboxConfig
+from grader.sandbox.session import Session
 from tests.procs import processes
 
 ROOT = os.geteuid() == 0

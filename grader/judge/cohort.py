@@ -15,7 +15,8 @@ from typing import Any, Callable
 
 from grader.judge import plots
 from grader.judge.proxy import Answers, Grouped
-from grader.sandbox.client import MAX_SLOTS, Sandbox, Session
+from grader.sandbox.client import MAX_SLOTS, Sandbox
+from grader.sandbox.session import Session
 
 #: How many tests apart the idle memory of a child is looked at.
 GUARD_EVERY = 4
@@ -68,12 +69,17 @@ class Cohort:
         if module not in modules:
             modules.append(module)
         groups = [(m, self._plan.get(m, {})) for m in modules]
-        batches = iter(self.session(sid).fetch_many(
+        session = self.session(sid)
+        batches = iter(session.fetch_many(
             [group.request for _, planned in groups for group in planned.values()]))
         for m, planned in groups:
             answers = Answers()
             answers.keep(planned, [next(batches) for _ in planned])
             self._answers[(sid, m)] = answers
+        # Most submissions need nothing more of their child: ended now, it holds no memory
+        # while the rest of the cohort is fetched. A call the plan did not foresee forks a
+        # new one (which imports the modules again, each on its own time budget).
+        session.close()
 
     def after_test(self, sid: str) -> None:
         """Restart the child of `sid` if it keeps more than its share of memory while idle.

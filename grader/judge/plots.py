@@ -15,7 +15,7 @@ import numpy as np
 
 from grader.judge.proxy import Answers
 from grader.records import CallResult, Curve
-from grader.sandbox.client import Session
+from grader.sandbox.session import Session
 
 Z_GRID = np.linspace(-6.0, 6.0, 61)
 LESSON_LOGITS = np.array([1.0, 2.0, 3.0])

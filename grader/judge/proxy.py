@@ -21,7 +21,7 @@ import numpy as np
 from grader.judge.errors import StudentError, StudentTimeout
 from grader.records import CallResult
 from grader.sandbox.answers import Batch, MapRequest, map_request, missing_module
-from grader.sandbox.client import Session
+from grader.sandbox.session import Session
 from grader.sandbox.protocol import UnsupportedValue
 
 Call = tuple[str, tuple[object, ...], dict[str, object]]

@@ -1,34 +1,24 @@
-"""Judge side of the sandbox: starts the worker, opens one session per submission, times calls.
-
-Every limit is enforced from here, never trusted to the child: the per-call deadline, the size of
-an answer, and the kill of the child's whole process tree when a limit is hit or the submission
-is done.
-"""
+"""Judge side of the sandbox: starts the worker, hands it the planned calls, and opens one
+session per submission (grader.sandbox.session), whose child the worker forks and kills."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import socket
 import subprocess
 import sys
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.records import CallResult
 from grader.sandbox import protocol
-from grader.sandbox.answers import (Batch, MapRequest, encode_call, map_request, missing_module,
-                                    to_result)
+from grader.sandbox.answers import MapRequest
 from grader.sandbox.isolation import Limits, Plan
+from grader.sandbox.session import Session
 
 #: The isolation a Linux machine running the grader as root gets; anything less earns a warning.
 FULL_ISOLATION = ("uid", "userns", "netns", "mountns", "hidden-paths", "nocaps", "rlimits")
-#: A function that ran out of time this often is not called again for this submission.
-TIMEOUTS_BEFORE_SKIP = 2
-HELLO_TIMEOUT = 10.0
 #: Children one Sandbox may run side by side, each under a uid of its own.
 MAX_SLOTS = 64
 
@@ -175,276 +165,6 @@ class Sandbox:
         Sessions open at the same time need different slots (0..MAX_SLOTS-1).
         """
         return Session(self, sources, slot)
-
-
-class Session:
-    """Calls into one submission's child, respawning it after a kill."""
-
-    def __init__(self, sandbox: Sandbox, sources: dict[str, str], slot: int = 0) -> None:
-        self.sandbox = sandbox
-        self.sources = sources
-        self.slot = slot
-        self.pid: int | None = None
-        self.baseline = 0
-        self.chan: socket.socket | None = None
-        self.timeouts: dict[tuple[str, str], int] = {}
-        self.loaded: set[str] = set()
-        """Modules the current child has imported."""
-        self.imported: set[str] = set()
-        """Modules some child of this session has imported without trouble."""
-
-    def _ensure_child(self) -> socket.socket:
-        if self.chan is not None:
-            return self.chan
-        self.pid, chan = self.sandbox.spawn(self.sources, self.slot)
-        self.loaded = set()
-        try:
-            hello, _ = protocol.recv_frame(chan, deadline=time.monotonic() + HELLO_TIMEOUT)
-        except (EOFError, TimeoutError, protocol.ProtocolError, OSError) as exc:
-            self._end()
-            raise RuntimeError(f"the sandbox could not start: {exc}") from None
-        if not hello.get("hello"):
-            self._end()
-            raise RuntimeError(str(hello.get("error", "the sandbox could not start")))
-        steps = tuple(str(s) for s in hello.get("isolation", ()))
-        if self.sandbox.isolation is None:
-            self.sandbox.isolation = steps
-        self.chan = chan
-        self.baseline = _resident_bytes(self.pid)
-        return chan
-
-    def resident_growth(self) -> int:
-        """Bytes of memory the child holds beyond what it had when it started (0 if unknown).
-
-        Read by the judge from /proc, never asked of the child, which could lie.
-        """
-        if self.pid is None:
-            return 0
-        return max(0, _resident_bytes(self.pid) - self.baseline)
-
-    def call(self, module: str, function: str, args: tuple[object, ...],
-             kwargs: dict[str, object]) -> CallResult:
-        """Call module.function(*args, **kwargs) in the child; never raises for student behaviour."""
-        limit = self.sandbox.config.timeout
-        if module not in self.sources:  # known here already: no need to ask the child
-            return missing_module(module)
-        if self.timeouts.get((module, function), 0) >= TIMEOUTS_BEFORE_SKIP:
-            return CallResult(ok=False, kind="timeout", message=(
-                f"not run: your {function}() already ran out of time "
-                f"({limit:g} s) {TIMEOUTS_BEFORE_SKIP} times"))
-        if module not in self.loaded and module in self.imported:
-            # A fresh child after a kill, for a module that imported fine before: import it on
-            # its own budget, so the call is not granted (and a hang does not cost) a second one.
-            self._load(module)
-        blobs: list[bytes] = []
-        header = {"op": "call", "module": module, "function": function,
-                  **encode_call(args, kwargs, blobs)}
-        # The first call into a module also runs its import, which gets a budget of its own.
-        budget = limit if module in self.loaded else 2 * limit
-        try:
-            reply, reply_blobs = self._exchange(protocol.encode_frame(header, blobs), budget)
-        except TimeoutError:
-            self._timed_out(module, function)
-            return CallResult(ok=False, kind="timeout",
-                              message=f"your {function}() did not return within {limit:g} s")
-        except (EOFError, ConnectionError, BrokenPipeError):
-            return self._died(function)
-        except protocol.ProtocolError as exc:
-            self._end()
-            return CallResult(ok=False, kind="bad_return",
-                              message=f"your {function}() sent back something unreadable: {exc}")
-        self.loaded.add(module)
-        self.imported.add(module)
-        return to_result(reply, reply_blobs, function, self.sandbox.config.memory_bytes)
-
-    def call_many(self, module: str, function: str,
-                  calls: list[tuple[tuple[object, ...], dict[str, object]]]) -> Batch | None:
-        """Make several calls of one function in a single round trip, or return None.
-
-        The whole batch gets one call's time limit. None means the batch gave no answer (too
-        slow, a crash, nothing to ask): the child has been restarted, and the caller makes the
-        calls one by one, so a hang or crash is still pinned on the exact call, with the usual
-        per-call limit.
-        """
-        return self.fetch(map_request(module, function, calls))
-
-    def fetch(self, request: MapRequest) -> Batch | None:
-        """call_many with calls encoded ahead (the same request goes to every submission)."""
-        module, function = request.module, request.function
-        if (module not in self.sources or not request.count
-                or self.timeouts.get((module, function), 0) >= TIMEOUTS_BEFORE_SKIP):
-            return None
-        # The import first, with its own budget: the batch then gets one call's limit, and a
-        # hang in the batch costs no more than a hang in a single call.
-        if module not in self.loaded and not self._load(module):
-            return None
-        digest = hashlib.blake2b(digest_size=16)
-        try:
-            reply, reply_blobs = self._exchange(self.sandbox.request_frame(request),
-                                                self.sandbox.config.timeout, digest)
-            answers = reply["results"]
-            if not isinstance(answers, list) or len(answers) != request.count:
-                raise protocol.ProtocolError("wrong number of answers")
-        except TimeoutError:
-            # The function spent a whole call's limit on this batch: that counts as running
-            # out of time once, so a function that hangs is not waited for more than without
-            # batches.
-            self._timed_out(module, function)
-            return None
-        except (EOFError, OSError, KeyError, TypeError, protocol.ProtocolError):
-            self._end()
-            return None
-        self.loaded.add(module)
-        return Batch(function, answers, reply_blobs, self.sandbox.config.memory_bytes,
-                     digest.digest())
-
-    def fetch_many(self, requests: list[MapRequest]) -> list[Batch | None]:
-        """fetch() of each request, in one round trip when the worker holds them all decoded:
-        the child then imports each module and answers each batch in turn, a frame per step,
-        and each step gets the limit it would get on its own."""
-        if not requests:
-            return []
-        self.sandbox.start()  # a worker started now is sent the plan before it forks
-        if any(self.sandbox.planned_index(r) is None for r in requests):
-            return [self.fetch(r) for r in requests]
-        found: list[Batch | None] = [None] * len(requests)
-        todo = list(range(len(requests)))
-        while todo:  # each pass leaves out the step that failed: it ends
-            todo = self._run([n for n in todo if self._askable(requests[n])], requests, found)
-        return found
-
-    def _askable(self, request: MapRequest) -> bool:
-        return (request.module in self.sources and request.count > 0
-                and self.timeouts.get((request.module, request.function), 0) < TIMEOUTS_BEFORE_SKIP)
-
-    def _run(self, todo: list[int], requests: list[MapRequest],
-             found: list[Batch | None]) -> list[int]:
-        """Ask the child for the batches `todo`; fill `found`; return the batches left to ask
-        a new child after a step timed out or the child died (none if all went well)."""
-        steps: list[tuple[str, int]] = []  # ("load", n) or ("batch", n)
-        for n in todo:
-            module = requests[n].module
-            if module not in self.loaded and all(requests[m].module != module for _, m in steps):
-                steps.append(("load", n))
-            steps.append(("batch", n))
-        if not steps:
-            return []
-        wire = [["load", requests[n].module] if kind == "load"
-                else ["planned", self.sandbox.planned_index(requests[n])] for kind, n in steps]
-        chan = self._ensure_child()
-        failed: set[str] = set()
-        try:
-            chan.settimeout(self.sandbox.config.timeout)
-            chan.sendall(protocol.encode_frame({"op": "run", "steps": wire}))
-            for position, (kind, n) in enumerate(steps):
-                if not self._step(chan, kind, requests[n], found, n, failed):
-                    return [m for k, m in steps[position + 1:]
-                            if k == "batch" and requests[m].module not in failed]
-        except (EOFError, OSError, protocol.ProtocolError):  # the send failed
-            self._end()
-            return []
-        return []
-
-    def _step(self, chan: socket.socket, kind: str, request: MapRequest,
-              found: list[Batch | None], n: int, failed: set[str]) -> bool:
-        """Read the child's answer to one step of a run; False if the child had to be ended."""
-        module, limit = request.module, self.sandbox.config.timeout
-        digest = hashlib.blake2b(digest_size=16) if kind == "batch" else None
-        budget = 2 * limit if kind == "load" else limit
-        try:
-            reply, blobs = protocol.recv_frame(chan, deadline=time.monotonic() + budget,
-                                               digest=digest)
-            if kind == "batch" and not reply.get("skipped"):
-                answers = reply["results"]
-                if not isinstance(answers, list) or len(answers) != request.count:
-                    raise protocol.ProtocolError("wrong number of answers")
-        except TimeoutError:
-            if kind == "batch":  # counted as for fetch()
-                self._timed_out(module, request.function)
-            else:
-                failed.add(module)
-                self._end()
-            return False
-        except (EOFError, OSError, KeyError, TypeError, protocol.ProtocolError):
-            if kind == "load":
-                failed.add(module)
-            self._end()
-            return False
-        if kind == "load":
-            if reply.get("ok") is True:
-                self.loaded.add(module)
-                self.imported.add(module)
-            else:
-                failed.add(module)
-        elif digest is not None and not reply.get("skipped"):
-            found[n] = Batch(request.function, answers, blobs, self.sandbox.config.memory_bytes,
-                             digest.digest())
-        return True
-
-    def _load(self, module: str) -> bool:
-        """Import `module` in the child; False if that did not work (calls will say why)."""
-        try:
-            reply, _ = self._exchange(protocol.encode_frame({"op": "load", "module": module}),
-                                      2 * self.sandbox.config.timeout)
-        except (TimeoutError, EOFError, OSError, protocol.ProtocolError):
-            self._end()
-            return False
-        if reply.get("ok") is True:
-            self.loaded.add(module)
-            self.imported.add(module)
-            return True
-        return False
-
-    def _exchange(self, frame: bytes, budget: float,
-                  digest: Any = None) -> tuple[dict[str, Any], list[bytes]]:
-        """Send one request (an encoded frame) to the child and read its answer, all within
-        `budget` seconds."""
-        chan = self._ensure_child()
-        chan.settimeout(budget)  # bounds the send too: a child that stops reading cannot stall us
-        chan.sendall(frame)
-        return protocol.recv_frame(chan, deadline=time.monotonic() + budget, digest=digest)
-
-    def _timed_out(self, module: str, function: str) -> None:
-        """Kill the child that ran out of time, and count it against the function."""
-        self._end()
-        self.timeouts[(module, function)] = self.timeouts.get((module, function), 0) + 1
-
-    def _died(self, function: str) -> CallResult:
-        status = self._end()
-        sig = status.get("signal")
-        if sig is not None and sig == getattr(signal, "SIGXCPU", None):
-            text = "used up its CPU time budget and was stopped"
-        elif sig is not None:
-            name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
-            text = f"crashed the Python process (killed by {name})"
-        else:
-            text = f"ended the Python process (exit code {status.get('exit')}, e.g. os._exit)"
-        return CallResult(ok=False, kind="crash", message=f"while running {function}(), your code {text}")
-
-    def _end(self) -> dict[str, Any]:
-        status: dict[str, Any] = {}
-        if self.chan is not None:
-            self.chan.close()
-            self.chan = None
-        if self.pid is not None:
-            status = self.sandbox.kill(self.pid, self.slot)
-            self.pid = None
-        return status
-
-    def close(self) -> None:
-        """Kill the child and everything it left running."""
-        self._end()
-
-
-_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-
-
-def _resident_bytes(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/statm", "rb") as statm:
-            return int(statm.read().split()[1]) * _PAGE
-    except (OSError, ValueError, IndexError):
-        return 0
 
 
 def _plan_dict(plan: Plan) -> dict[str, Any]:

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from grader.sandbox import protocol
-from grader.sandbox.client import HELLO_TIMEOUT, Sandbox, SandboxConfig, _plan_dict
+from grader.sandbox.client import Sandbox, SandboxConfig, _plan_dict
+from grader.sandbox.session import HELLO_TIMEOUT
 from grader.sandbox.isolation import Plan
 
 _BOOTSTRAP = ("import sys; sys.path.insert(0, sys.argv[1]); "
