@@ -53,15 +53,12 @@ class Cohort:
     def answers(self, sid: str, module: str) -> Answers:
         """Answers of `sid` to the planned calls into `module`, fetched on first use (with
         those of every other planned module the submission has: one round trip for all)."""
-        found = self._answers.get((sid, module))
-        if found is None:
-            if module not in self._sources[sid]:
-                found = Answers.for_missing(module)
-            else:
+        if (sid, module) not in self._answers:
+            if module in self._sources[sid]:
                 self._fetch(sid, module)
-                found = self._answers[(sid, module)]
-            self._answers[(sid, module)] = found
-        return found
+            else:
+                self._answers[(sid, module)] = Answers.for_missing(module)
+        return self._answers[(sid, module)]
 
     def _fetch(self, sid: str, module: str) -> None:
         modules = [m for m in self._plan if m in self._sources[sid]

@@ -83,8 +83,8 @@ class Answers:
         return cls(missing_module(module))
 
     def fetch(self, session: Session, module: str, planned: Grouped) -> None:
-        """Make the planned calls in one round trip per function; keep the answers for later."""
-        self.keep(planned, [session.fetch(group.request) for group in planned.values()])
+        """Make the planned calls into `module` (see Session.fetch_many); keep the answers."""
+        self.keep(planned, session.fetch_many([group.request for group in planned.values()]))
 
     def keep(self, planned: Grouped, batches: list[Batch | None]) -> None:
         """Keep the answers fetched for `planned` (None: a function whose batch gave none)."""

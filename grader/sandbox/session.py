@@ -120,9 +120,8 @@ class Session:
 
     def fetch(self, request: MapRequest) -> Batch | None:
         """call_many with calls encoded ahead (the same request goes to every submission)."""
-        module, function = request.module, request.function
-        if (module not in self.sources or not request.count
-                or self.timeouts.get((module, function), 0) >= TIMEOUTS_BEFORE_SKIP):
+        module = request.module
+        if not self._askable(request):
             return None
         # The import first, with its own budget: the batch then gets one call's limit, and a
         # hang in the batch costs no more than a hang in a single call.
@@ -132,20 +131,26 @@ class Session:
         try:
             reply, reply_blobs = self._exchange(self.sandbox.request_frame(request),
                                                 self.sandbox.config.timeout, digest)
-            answers = reply["results"]
-            if not isinstance(answers, list) or len(answers) != request.count:
-                raise protocol.ProtocolError("wrong number of answers")
+            batch = self._batch(request, reply, reply_blobs, digest)
         except TimeoutError:
             # The function spent a whole call's limit on this batch: that counts as running
             # out of time once, so a function that hangs is not waited for more than without
             # batches.
-            self._timed_out(module, function)
+            self._timed_out(module, request.function)
             return None
         except (EOFError, OSError, KeyError, TypeError, protocol.ProtocolError):
             self._end()
             return None
         self.loaded.add(module)
-        return Batch(function, answers, reply_blobs, self.sandbox.config.memory_bytes,
+        return batch
+
+    def _batch(self, request: MapRequest, reply: dict[str, Any], blobs: list[bytes],
+               digest: Any) -> Batch:
+        """The child's answers to `request`; ProtocolError (or KeyError) if they do not fit it."""
+        answers = reply["results"]
+        if not isinstance(answers, list) or len(answers) != request.count:
+            raise protocol.ProtocolError("wrong number of answers")
+        return Batch(request.function, answers, blobs, self.sandbox.config.memory_bytes,
                      digest.digest())
 
     def fetch_many(self, requests: list[MapRequest]) -> list[Batch | None]:
@@ -172,9 +177,11 @@ class Session:
         """Ask the child for the batches `todo`; fill `found`; return the batches left to ask
         a new child after a step timed out or the child died (none if all went well)."""
         steps: list[tuple[str, int]] = []  # ("load", n) or ("batch", n)
+        loading: set[str] = set()
         for n in todo:
             module = requests[n].module
-            if module not in self.loaded and all(requests[m].module != module for _, m in steps):
+            if module not in self.loaded and module not in loading:
+                loading.add(module)
                 steps.append(("load", n))
             steps.append(("batch", n))
         if not steps:
@@ -182,17 +189,17 @@ class Session:
         wire = [["load", requests[n].module] if kind == "load"
                 else ["planned", self.sandbox.planned_index(requests[n])] for kind, n in steps]
         chan = self._ensure_child()
-        failed: set[str] = set()
         try:
             chan.settimeout(self.sandbox.config.timeout)
             chan.sendall(protocol.encode_frame({"op": "run", "steps": wire}))
-            for position, (kind, n) in enumerate(steps):
-                if not self._step(chan, kind, requests[n], found, n, failed):
-                    return [m for k, m in steps[position + 1:]
-                            if k == "batch" and requests[m].module not in failed]
-        except (EOFError, OSError, protocol.ProtocolError):  # the send failed
+        except OSError:
             self._end()
             return []
+        failed: set[str] = set()
+        for position, (kind, n) in enumerate(steps):
+            if not self._step(chan, kind, requests[n], found, n, failed):
+                return [m for k, m in steps[position + 1:]
+                        if k == "batch" and requests[m].module not in failed]
         return []
 
     def _step(self, chan: socket.socket, kind: str, request: MapRequest,
@@ -205,9 +212,7 @@ class Session:
             reply, blobs = protocol.recv_frame(chan, deadline=time.monotonic() + budget,
                                                digest=digest)
             if kind == "batch" and not reply.get("skipped"):
-                answers = reply["results"]
-                if not isinstance(answers, list) or len(answers) != request.count:
-                    raise protocol.ProtocolError("wrong number of answers")
+                found[n] = self._batch(request, reply, blobs, digest)
         except TimeoutError:
             if kind == "batch":  # counted as for fetch()
                 self._timed_out(module, request.function)
@@ -220,15 +225,8 @@ class Session:
                 failed.add(module)
             self._end()
             return False
-        if kind == "load":
-            if reply.get("ok") is True:
-                self.loaded.add(module)
-                self.imported.add(module)
-            else:
-                failed.add(module)
-        elif digest is not None and not reply.get("skipped"):
-            found[n] = Batch(request.function, answers, blobs, self.sandbox.config.memory_bytes,
-                             digest.digest())
+        if kind == "load" and not self._imported(module, reply):
+            failed.add(module)
         return True
 
     def _load(self, module: str) -> bool:
@@ -239,11 +237,15 @@ class Session:
         except (TimeoutError, EOFError, OSError, protocol.ProtocolError):
             self._end()
             return False
-        if reply.get("ok") is True:
-            self.loaded.add(module)
-            self.imported.add(module)
-            return True
-        return False
+        return self._imported(module, reply)
+
+    def _imported(self, module: str, reply: dict[str, Any]) -> bool:
+        """Whether the child's reply to an import says it went well (noted if so)."""
+        if reply.get("ok") is not True:
+            return False
+        self.loaded.add(module)
+        self.imported.add(module)
+        return True
 
     def _exchange(self, frame: bytes, budget: float,
                   digest: Any = None) -> tuple[dict[str, Any], list[bytes]]:
