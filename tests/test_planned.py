@@ -157,3 +157,27 @@ def test_grader_processes_are_named(sandboxes: tuple[Sandbox, Sandbox]) -> None:
     assert comm(session.pid) == "grade-student"
     session.close()
     assert not os.path.exists(f"/proc/{session.pid}") or session.pid is None
+
+
+@pytest.mark.parametrize("raw", [b"[{\"ok\": true", b"{}", b"[{}, {}, {}]", b"[1]", b"[[]]"])
+def test_answers_that_do_not_decode_fail_each_call_not_the_judge(raw: bytes) -> None:
+    # The answers are decoded when first read: a forged or broken reply (not JSON, not a list,
+    # a count that differs from what arrived in the header, an entry that is not an object)
+    # fails the call that reads it.
+    batch = Batch("relu", 1, raw, [], 1 << 30, b"")
+    result = batch.result(0)
+    assert (result.ok, result.kind, result.message) == (
+        False, "bad_return", "your relu() sent back something unreadable")
+
+
+def test_answers_are_decoded_only_when_read(sandboxes: tuple[Sandbox, Sandbox]) -> None:
+    _, box = sandboxes
+    relu = request("activations", "relu")
+    box.prepare([relu])
+    session = box.open(sources(activations=ACTIVATIONS))
+    (batch,) = session.fetch_many([relu])
+    session.close()
+    assert batch is not None and len(batch) == len(INPUTS)
+    assert batch._raw is not None  # kept as received until a test reads an answer
+    assert batch.result(1).value.tolist() == [0, 0, 0, 0, 1, 2]
+    assert batch._raw is None

@@ -105,6 +105,9 @@ class Cohort:
             finally:
                 if session is not None:
                     session.close()
+                # Answers decoded for the plots (or a test) are let go one submission at a time.
+                for module in [m for s, m in self._answers if s == sid]:
+                    del self._answers[(sid, module)]
             if progress_fd >= 0:
                 os.write(progress_fd, f"{sid}\n".encode())
         self._sessions.clear()

@@ -33,8 +33,9 @@ class Planned:
     """The calls of one function fetched ahead: keyed and encoded once, then asked of every
     submission."""
 
-    keys: tuple[Hashable, ...]
-    """Each call's key (see key())."""
+    positions: dict[Hashable, tuple[int, ...]]
+    """Where each call (by key(), see there) sits in the request, in order: shared by every
+    submission's answers, which keep only how many of each they handed out."""
     request: MapRequest
     """The calls, encoded."""
 
@@ -58,7 +59,10 @@ def grouped(module: str, calls: list[Call]) -> Grouped:
             request = map_request(module, function, group)
         except (UnsupportedValue, ValueError):
             continue
-        found[function] = Planned(tuple(key(function, a, k) for a, k in group), request)
+        positions: dict[Hashable, list[int]] = {}
+        for n, (args, kwargs) in enumerate(group):
+            positions.setdefault(key(function, args, kwargs), []).append(n)
+        found[function] = Planned({k: tuple(v) for k, v in positions.items()}, request)
     return found
 
 
@@ -66,7 +70,8 @@ class Answers:
     """Answers fetched ahead for one module of one submission, keyed by the call's values."""
 
     def __init__(self, missing: CallResult | None = None) -> None:
-        self._queues: dict[Hashable, list[tuple[Batch, int]]] = {}
+        self._batches: dict[str, tuple[Planned, Batch]] = {}
+        self._taken: dict[Hashable, int] = {}
         self._missing = missing
         self.digest: bytes | None = None if missing is None else b"missing:" + missing.message.encode()
         """Fingerprint of every answer fetched, once each planned call got one; else None."""
@@ -95,8 +100,7 @@ class Answers:
                 complete = False
                 continue
             digest.update(function.encode() + b"\0" + batch.fingerprint)
-            for n, found_key in enumerate(group.keys):
-                self._queues.setdefault(found_key, []).append((batch, n))
+            self._batches[function] = (group, batch)
         self.digest = digest.digest() if complete else None
 
     def take(self, function: str, args: tuple[object, ...],
@@ -104,10 +108,14 @@ class Answers:
         """The next answer fetched for exactly this call, if any (each is handed out once)."""
         if self._missing is not None:
             return self._missing
-        queue = self._queues.get(key(function, args, kwargs))
-        if queue:
-            batch, n = queue.pop(0)
-            return batch.result(n)
+        found = self._batches.get(function)
+        if found is not None:
+            call = key(function, args, kwargs)
+            positions = found[0].positions.get(call, ())
+            taken = self._taken.get(call, 0)
+            if taken < len(positions):
+                self._taken[call] = taken + 1
+                return found[1].result(positions[taken])
         self.live += 1
         return None
 

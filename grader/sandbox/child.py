@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.abc
 import importlib.machinery
 import io
+import json
 import os
 import socket
 import sys
@@ -242,7 +243,9 @@ def _batch(module_name: str, function: str, calls: Iterable[Call], out: CappedWr
             if size > MAP_BYTES:
                 reply_blobs.clear()
                 return _fail("too_big", f"the answers of one batch passed {MAP_BYTES} bytes")
-    return {"results": results}
+    # The answers travel as the last blob, which the judge decodes only when a test reads one.
+    reply_blobs.append(json.dumps(results, allow_nan=False).encode())
+    return {"count": len(results)}
 
 
 def _call(header: dict[str, Any], blobs: list[bytes], out: CappedWriter,

@@ -147,11 +147,11 @@ class Session:
     def _batch(self, request: MapRequest, reply: dict[str, Any], blobs: list[bytes],
                digest: Any) -> Batch:
         """The child's answers to `request`; ProtocolError (or KeyError) if they do not fit it."""
-        answers = reply["results"]
-        if not isinstance(answers, list) or len(answers) != request.count:
+        # The answers themselves (the last blob) are decoded when a test reads one.
+        if reply["count"] != request.count or not blobs:
             raise protocol.ProtocolError("wrong number of answers")
-        return Batch(request.function, answers, blobs, self.sandbox.config.memory_bytes,
-                     digest.digest())
+        return Batch(request.function, request.count, blobs[-1], blobs[:-1],
+                     self.sandbox.config.memory_bytes, digest.digest())
 
     def fetch_many(self, requests: list[MapRequest]) -> list[Batch | None]:
         """fetch() of each request, in one round trip when the worker holds them all decoded:
