@@ -34,6 +34,12 @@ def pytest_args(manifest: Manifest) -> list[str]:
         "-c", str(JUDGE_INI), "--rootdir", manifest.rootdir, "--noconftest",
         "-p", "no:cacheprovider", "-p", "no:stepwise", "-p", "pytest_jsonreport.plugin",
         "-p", "no:logging", "-p", "no:warnings", "-p", "no:faulthandler",
+        # Both plugins collect garbage five times at the end of every session (a tenth of a
+        # second in a judge), to report exceptions that nobody here would read.
+        "-p", "no:unraisableexception", "-p", "no:threadexception",
+        # Plugins for fixtures and features the suites do not use: each one loaded costs every
+        # session its registration and every test its hook calls.
+        *(arg for name in _UNUSED_PLUGINS for arg in ("-p", f"no:{name}")),
         # -s: student output never reaches this process, so there is nothing to capture.
         "-q", "-s", "--no-header", "--tb=no", "-rN",
         # --json-report-omit takes several values: the option after it ends the list.
@@ -43,6 +49,11 @@ def pytest_args(manifest: Manifest) -> list[str]:
         "--json-report-file=none",
         *manifest.suites,
     ]
+
+
+_UNUSED_PLUGINS = ("junitxml", "pastebin", "doctest", "tmpdir", "monkeypatch",
+                   "recwarn", "setuponly", "setupplan", "debugging", "unittest", "subtests",
+                   "python_path")
 
 
 class Judge:
