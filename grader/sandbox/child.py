@@ -17,7 +17,7 @@ import traceback
 import types
 import warnings
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -45,7 +45,22 @@ class PlannedBatch:
     function: str
     """The function called."""
     calls: tuple[tuple[list[object], dict[str, object], list[Fingerprint]], ...]
-    """Each call's arguments (copied before use) and their fingerprints."""
+    """Each call's arguments (see fresh_calls for the copies a call gets) and their
+    fingerprints."""
+    mutable: tuple[tuple[tuple[int, ...], bool], ...]
+    """Per call: which positional arguments could be changed in place, and whether any
+    keyword argument could."""
+
+    def fresh_calls(self) -> Iterator[Call]:
+        """Each call with copies of the arguments it could change: a call that changes an
+        input never changes what the next call or child gets."""
+        for (args, kwargs, before), (positions, keywords) in zip(self.calls, self.mutable):
+            fresh = list(args)
+            for n in positions:
+                fresh[n] = _fresh(args[n])
+            # **kwargs hands the function a dict of its own: only values it could change
+            # need copies.
+            yield fresh, ({k: _fresh(v) for k, v in kwargs.items()} if keywords else kwargs), before
 
 
 #: Planned batches by index, filled in the worker (see prepare) and inherited by each fork.
@@ -59,11 +74,14 @@ def prepare(first: int, frames: list[bytes]) -> None:
     The frames come from the judge, not from a student."""
     for index, frame in enumerate(frames, start=first):
         header, blobs = protocol.decode_frame(frame)
-        calls = []
+        calls, mutable = [], []
         for one in header["calls"]:
             args, kwargs, _ = _decoded(one, blobs)
             calls.append((args, kwargs, [_fingerprint(a) for a in args]))
-        PLANS[index] = PlannedBatch(str(header["module"]), str(header["function"]), tuple(calls))
+            mutable.append((tuple(n for n, a in enumerate(args) if _fresh(a) is not a),
+                            any(_fresh(v) is not v for v in kwargs.values())))
+        PLANS[index] = PlannedBatch(str(header["module"]), str(header["function"]), tuple(calls),
+                                    tuple(mutable))
 
 
 def _fresh(value: Any) -> Any:
@@ -220,8 +238,7 @@ def _planned(header: dict[str, Any], out: CappedWriter, finder: SubmissionFinder
     batch = PLANS.get(header.get("index"))  # type: ignore[arg-type]
     if batch is None:
         return _fail("unknown_plan", "no such planned batch")
-    calls = ((_fresh(args), _fresh(kwargs), before) for args, kwargs, before in batch.calls)
-    return _batch(batch.module, batch.function, calls, out, finder, reply_blobs)
+    return _batch(batch.module, batch.function, batch.fresh_calls(), out, finder, reply_blobs)
 
 
 def _batch(module_name: str, function: str, calls: Iterable[Call], out: CappedWriter,
@@ -229,16 +246,19 @@ def _batch(module_name: str, function: str, calls: Iterable[Call], out: CappedWr
     """Answer calls one after the other; give up (the judge then calls one by one) once the
     answers grow past MAP_BYTES, so big answers never add up to more than one call's worth of
     memory."""
-    results = []
+    results: list[dict[str, Any]] = []
     size = 0
     # One warnings and one errstate context for the whole batch (entering them was a sixth of
     # a call's cost); each call keeps the warnings it raised.
     with warnings.catch_warnings(record=True) as caught, _errstate():
         warnings.simplefilter("always")
+        # Imported (or found missing or broken) once for the whole batch; what the import
+        # prints or warns goes with the first call, as it would on its own.
+        loaded = _load(module_name, finder)
         for args, kwargs, before in calls:
             count = len(reply_blobs)
-            results.append(_answer(module_name, function, args, kwargs, before, out, finder,
-                                   reply_blobs, caught))
+            results.append(_answer(loaded, module_name, function, args, kwargs, before, out,
+                                   reply_blobs, caught, 0 if not results else len(caught)))
             size += sum(len(blob) for blob in reply_blobs[count:])
             if size > MAP_BYTES:
                 reply_blobs.clear()
@@ -254,8 +274,9 @@ def _call(header: dict[str, Any], blobs: list[bytes], out: CappedWriter,
     args, kwargs, before = _decoded(header, blobs)
     with warnings.catch_warnings(record=True) as caught, _errstate():
         warnings.simplefilter("always")
-        return _answer(str(header["module"]), str(header["function"]), args, kwargs, before,
-                       out, finder, reply_blobs, caught)
+        module_name = str(header["module"])
+        return _answer(_load(module_name, finder), module_name, str(header["function"]), args,
+                       kwargs, before, out, reply_blobs, caught, 0)
 
 
 def _decoded(call: dict[str, Any], blobs: list[bytes]) -> Call:
@@ -264,13 +285,12 @@ def _decoded(call: dict[str, Any], blobs: list[bytes]) -> Call:
     return args, kwargs, None
 
 
-def _answer(module_name: str, function: str, args: list[object], kwargs: dict[str, object],
-            before: list[Fingerprint] | None, out: CappedWriter, finder: SubmissionFinder,
-            reply_blobs: list[bytes], caught: Any) -> dict[str, Any]:
-    """One call, inside the warnings and errstate contexts; `caught`: the list the warnings
-    context records into (this call's are the ones it gains)."""
-    start = len(caught)
-    reply = _invoke(module_name, function, args, kwargs, before, finder, reply_blobs)
+def _answer(loaded: dict[str, Any], module_name: str, function: str, args: list[object],
+            kwargs: dict[str, object], before: list[Fingerprint] | None, out: CappedWriter,
+            reply_blobs: list[bytes], caught: Any, start: int) -> dict[str, Any]:
+    """One call into `loaded` (what _load gave), inside the warnings and errstate contexts;
+    `caught`: the list the warnings context records into, this call's from `start` on."""
+    reply = _invoke(loaded, module_name, function, args, kwargs, before, reply_blobs)
     reply["stdout"] = out.take()
     reply["warnings"] = [_warning_text(w) for w in caught[start:start + WARNINGS_CAP]]
     return reply
@@ -287,12 +307,11 @@ def _load(module_name: str, finder: SubmissionFinder) -> dict[str, Any]:
         return _fail("import_error", _describe(exc, f"importing {module_name}.py"))
 
 
-def _invoke(module_name: str, function: str, args: list[object], kwargs: dict[str, object],
-            before: list[Fingerprint] | None, finder: SubmissionFinder,
+def _invoke(loaded: dict[str, Any], module_name: str, function: str, args: list[object],
+            kwargs: dict[str, object], before: list[Fingerprint] | None,
             blobs: list[bytes]) -> dict[str, Any]:
-    loaded = _load(module_name, finder)
     if not loaded["ok"]:
-        return loaded
+        return dict(loaded)  # each answer a dict of its own: stdout and warnings are added
     func = getattr(loaded["module"], function, None)
     if not callable(func):
         return _fail("missing_function", f"{module_name}.py defines no function {function}()")
