@@ -14,7 +14,7 @@ import click
 
 from grader import __version__, check, gradescope_mode, gradescope_package, handout, incremental
 from grader import submissions
-from grader.engine import GradeOptions, grade_submissions
+from grader.engine import GradeOptions, Judges
 from grader.errors import ExitCode, UsageError
 from grader.outputs import OutputOptions, write_all
 from grader.records import EXERCISES, GradeRun, TestOutcome
@@ -174,12 +174,13 @@ def _grade(source: Path, out_dir: Path, options: GradeOptions, quiet: bool,
     started = time.perf_counter()
     key = incremental.run_key(options)
     previous = incremental.Previous(None, None) if force else incremental.load_previous(out_dir)
-    with tempfile.TemporaryDirectory(prefix=f"grader-{os.getpid()}-unpack-") as unpack:
+    # The judges start first: their imports overlap the reading of the submissions.
+    with Judges(options, submissions.rough_count(source)) as judges, \
+            tempfile.TemporaryDirectory(prefix=f"grader-{os.getpid()}-unpack-") as unpack:
         found = submissions.discover(source, Path(unpack))
         plan = incremental.split(found, previous, key)
         progress = _Progress(len(plan.regrade), quiet)
-        fresh = (grade_submissions(list(plan.regrade), options, progress.done)
-                 if plan.regrade else None)
+        fresh = judges.grade(list(plan.regrade), progress.done) if plan.regrade else None
         progress.close()
     run = incremental.merge(plan, fresh, previous.run)
     write_all(run, out_dir, output)

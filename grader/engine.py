@@ -16,12 +16,14 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypeVar
 
 from grader import paths, results
 from grader.judge.manifest import Manifest
 from grader.records import EXERCISES, GradeRun, Submission
 
+
+T = TypeVar("T")
 
 #: Shards are made of multiples of this many submissions (see _split).
 SHARD_GRANULE = 32
@@ -70,9 +72,50 @@ def suite_files(exercises: tuple[str, ...], visible_only: bool = False) -> tuple
 def grade_submissions(submissions: list[Submission], options: GradeOptions,
                       on_done: Callable[[str], None] = lambda _id: None) -> GradeRun:
     """Grade every submission; call on_done(id) as each one finishes."""
-    _remove_abandoned_workdirs()
-    workdir = Path(tempfile.mkdtemp(prefix=f"grader-{os.getpid()}-"))
-    try:
+    with Judges(options, len(submissions)) as judges:
+        return judges.grade(submissions, on_done)
+
+
+class Judges:
+    """The judge processes of one run, started as soon as the run's size is roughly known:
+    each spends about a second on its imports, which then overlaps the reading of the
+    submissions (see grade)."""
+
+    def __init__(self, options: GradeOptions, expected: int) -> None:
+        """Start as many judges as a class of `expected` submissions would use."""
+        _remove_abandoned_workdirs()
+        self.options = options
+        self.workdir = Path(tempfile.mkdtemp(prefix=f"grader-{os.getpid()}-"))
+        self._on_done: Callable[[str], None] = lambda _id: None
+        count = 0 if options.portable else min(max(1, options.jobs),
+                                                 len(_split(list(range(expected)), options)))
+        self._ready: dict[int, _JudgeProcess] = {}
+        try:
+            for number in range(count):
+                self._ready[number] = _JudgeProcess(self._judge_dir(number), self._done)
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self) -> Judges:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _judge_dir(self, number: int) -> Path:
+        judge_dir = self.workdir / f"judge-{number}"
+        judge_dir.mkdir(mode=0o700, exist_ok=True)
+        return judge_dir
+
+    def _done(self, submission_id: str) -> None:
+        self._on_done(submission_id)
+
+    def grade(self, submissions: list[Submission],
+              on_done: Callable[[str], None] = lambda _id: None) -> GradeRun:
+        """Grade every submission; call on_done(id) as each one finishes."""
+        self._on_done = on_done
+        options = self.options
         shards = _split(submissions, options)
         suites = suite_files(options.exercises, options.visible_only)
         for sub in submissions:
@@ -84,26 +127,34 @@ def grade_submissions(submissions: list[Submission], options: GradeOptions,
         for number, shard in enumerate(shards):
             pending.put((number, shard))
         if options.portable:
-            reports = _judge_here(pending, suites, workdir, options, on_done)
+            reports = _judge_here(pending, suites, self.workdir, options, on_done)
         else:
-            judges = min(max(1, options.jobs), len(shards))
-            with ThreadPoolExecutor(max_workers=max(1, judges)) as pool:
-                futures = [pool.submit(_judge_loop, n, pending, suites, workdir, options, on_done)
-                           for n in range(judges)]
-                try:
-                    reports = sorted((r for f in futures for r in f.result()), key=lambda r: r[0])
-                except BaseException:
-                    # Ctrl-C (or a failure): the judges take no new shard, so leaving the pool
-                    # waits only for the ones running (a terminal interrupts those too).
-                    while not pending.empty():
-                        pending.get_nowait()
-                    raise
+            reports = self._judge_all(pending, suites, min(max(1, options.jobs), len(shards)))
         # Read once every judge is done: results held while the judges and their sandboxes run
         # would add to the peak memory of the run, more for a larger class.
         return results.build_run(submissions, [results.read_shard(r) for _, r in reports],
                                  options.seed)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+
+    def _judge_all(self, pending: queue.SimpleQueue[tuple[int, list[Submission]]],
+                   suites: tuple[str, ...], count: int) -> list[tuple[int, results.ShardReport]]:
+        with ThreadPoolExecutor(max_workers=max(1, count)) as pool:
+            futures = [pool.submit(_judge_loop, self._judge_dir(n), self._ready.pop(n, None),
+                                   pending, suites, self.workdir, self.options, self._done)
+                       for n in range(count)]
+            try:
+                return sorted((r for f in futures for r in f.result()), key=lambda r: r[0])
+            except BaseException:
+                # Ctrl-C (or a failure): the judges take no new shard, so leaving the pool
+                # waits only for the ones running (a terminal interrupts those too).
+                while not pending.empty():
+                    pending.get_nowait()
+                raise
+
+    def close(self) -> None:
+        """End the judges no shard went to; remove the run's work folder."""
+        while self._ready:
+            self._ready.popitem()[1].discard()
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def _remove_abandoned_workdirs() -> None:
@@ -127,7 +178,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _split(submissions: list[Submission], options: GradeOptions) -> list[list[Submission]]:
+def _split(submissions: list[T], options: GradeOptions) -> list[list[T]]:
     """Shards of whole cohorts, large first and smaller towards the end.
 
     A full cohort shares pytest's cost per test better than a part-filled one, and a shard costs
@@ -138,7 +189,7 @@ def _split(submissions: list[Submission], options: GradeOptions) -> list[list[Su
     # their cohorts: a shard of up to a cohort's size is a single cohort.
     granule = max(1, min(options.cohort_size, SHARD_GRANULE))
     jobs = max(1, options.jobs)
-    shards: list[list[Submission]] = []
+    shards: list[list[T]] = []
     start = 0
     while start < len(submissions):
         left = len(submissions) - start
@@ -149,14 +200,13 @@ def _split(submissions: list[Submission], options: GradeOptions) -> list[list[Su
     return shards
 
 
-def _judge_loop(number: int, pending: queue.SimpleQueue[tuple[int, list[Submission]]],
+def _judge_loop(judge_dir: Path, judge: _JudgeProcess | None,
+                pending: queue.SimpleQueue[tuple[int, list[Submission]]],
                 suites: tuple[str, ...], workdir: Path, options: GradeOptions,
                 on_done: Callable[[str], None]) -> list[tuple[int, results.ShardReport]]:
-    """Feed shards to one judge process until none are left; a judge that dies is replaced."""
-    judge_dir = workdir / f"judge-{number}"
-    judge_dir.mkdir(mode=0o700)
+    """Feed shards to one judge process (`judge`, if started already) until none are left;
+    a judge that dies is replaced."""
     done: list[tuple[int, results.ShardReport]] = []
-    judge: _JudgeProcess | None = None
     try:
         while True:
             try:
@@ -251,6 +301,11 @@ class _JudgeProcess:
             return None
         line = self._control.readline()
         return int(line) if line.strip().lstrip("-").isdigit() else None
+
+    def discard(self) -> None:
+        """End a judge that was never given a shard: nothing of it is worth waiting for."""
+        self._proc.kill()
+        self.close()
 
     def close(self) -> tuple[int, str]:
         """End the judge; its exit code and the tail of its output."""

@@ -73,6 +73,17 @@ def discover(path: Path, workdir: Path, *, expected: Sequence[str] = EXERCISES) 
     return sorted(found, key=lambda s: (s.id.casefold(), s.id))
 
 
+def rough_count(path: Path, expected: Sequence[str] = EXERCISES) -> int:
+    """About how many submissions discover() will find at path, at the cost of one listing
+    (never raises): for work sized before the submissions are read."""
+    try:
+        with os.scandir(path) as scan:
+            children = list(scan)
+    except OSError:  # a file (one submission), or an error discover() will report
+        return 1
+    return 1 if _is_single(children, expected) else max(1, len(children))
+
+
 def _entries(path: Path, expected: Sequence[str]) -> list[_Entry]:
     """The submissions at path; UsageError when there are none to grade."""
     if not path.exists():

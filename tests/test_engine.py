@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from grader import submissions
-from grader.engine import GradeOptions, _split, grade_submissions
+from grader.engine import GradeOptions, Judges, _split, grade_submissions
 from grader.records import GradeRun, Submission
 from tests.procs import processes
 from tests.test_cli import CORRECT_ACTIVATIONS
@@ -110,6 +110,21 @@ def test_a_judge_that_dies_costs_only_its_shard(tmp_path: Path) -> None:
     # A new judge took the shards that were left.
     assert all(s.tests for s in run.submissions if s.id not in lost)
     assert _judges() == []
+
+
+def test_judges_started_before_the_class_is_read_are_used_or_ended(tmp_path: Path) -> None:
+    found = build_class(tmp_path / "subs", 3)
+    with Judges(options(jobs=4), expected=1) as judges:
+        assert len(_judges()) == 1  # one submission: one judge, whatever --jobs says
+    with Judges(options(jobs=2), expected=500) as judges:
+        assert len(_judges()) == 2  # a class of 500 keeps both busy
+        # It turned out to be three submissions: one shard, one judge; the other is ended.
+        run = judges.grade(found)
+        workdir = judges.workdir
+    assert [(s.id, s.status) for s in run.submissions] == [
+        ("s00", "graded"), ("s01", "graded"), ("s02", "graded")]
+    assert outcomes(run) == outcomes(grade_submissions(found, options(jobs=1)))
+    assert _judges() == [] and not workdir.exists()
 
 
 SLEEPY = CORRECT_ACTIVATIONS.replace("def relu(z):\n", "def relu(z):\n    import time\n    time.sleep(0.2)\n")

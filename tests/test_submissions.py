@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from grader.errors import UsageError
 from grader.records import Submission
 from grader.listing import MAX_FILES
-from grader.submissions import discover, safe_id
+from grader.submissions import discover, rough_count, safe_id
 
 RELU = "import numpy as np\n\n\ndef relu(z):\n    return np.maximum(0, z)\n"
 LEAKY = "def leaky_relu(z, alpha=0.01):\n    return z\n"
@@ -606,3 +606,16 @@ def test_random_zips_never_break_discovery(
     assert found.error is None or "could not be processed" not in found.error  # never the last resort
     for name, text in found.sources.items():
         assert name.isidentifier() and isinstance(text, str)
+
+
+def test_a_rough_count_before_reading_anything(tmp_path: Path) -> None:
+    (tmp_path / "class" / "alice").mkdir(parents=True)
+    (tmp_path / "class" / "bob.zip").write_bytes(b"")
+    (tmp_path / "class" / "notes.txt").write_text("")
+    (tmp_path / "one").mkdir()
+    (tmp_path / "one" / "activations.py").write_text("")
+    (tmp_path / "one" / "helpers").mkdir()
+    assert rough_count(tmp_path / "class") == 3  # entries, not yet told apart
+    assert rough_count(tmp_path / "one") == 1  # a single submission's folder
+    assert rough_count(tmp_path / "missing") == 1
+    assert rough_count(tmp_path / "class" / "bob.zip") == 1
