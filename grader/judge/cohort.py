@@ -34,7 +34,8 @@ class Cohort:
         self._sources = sources
         self._sessions: dict[str, Session] = {}
         self._plan = plan or {}
-        self._answers: dict[tuple[str, str], Answers] = {}
+        self._answers: dict[str, dict[str, Answers]] = {}
+        """Fetched answers by submission id, then by module."""
         self._tests: dict[str, int] = {}
         # Idle children must not add up to more than one submission's memory limit: a child
         # holding more than its share between tests is restarted before the next one. The
@@ -53,16 +54,16 @@ class Cohort:
     def answers(self, sid: str, module: str) -> Answers:
         """Answers of `sid` to the planned calls into `module`, fetched on first use (with
         those of every other planned module the submission has: one round trip for all)."""
-        if (sid, module) not in self._answers:
+        fetched = self._answers.setdefault(sid, {})
+        if module not in fetched:
             if module in self._sources[sid]:
-                self._fetch(sid, module)
+                self._fetch(sid, module, fetched)
             else:
-                self._answers[(sid, module)] = Answers.for_missing(module)
-        return self._answers[(sid, module)]
+                fetched[module] = Answers.for_missing(module)
+        return fetched[module]
 
-    def _fetch(self, sid: str, module: str) -> None:
-        modules = [m for m in self._plan if m in self._sources[sid]
-                   and (sid, m) not in self._answers]
+    def _fetch(self, sid: str, module: str, fetched: dict[str, Answers]) -> None:
+        modules = [m for m in self._plan if m in self._sources[sid] and m not in fetched]
         if module not in modules:
             modules.append(module)
         groups = [(m, self._plan.get(m, {})) for m in modules]
@@ -72,7 +73,7 @@ class Cohort:
         for m, planned in groups:
             answers = Answers()
             answers.keep(planned, [next(batches) for _ in planned])
-            self._answers[(sid, m)] = answers
+            fetched[m] = answers
         # Most submissions need nothing more of their child: ended now, it holds no memory
         # while the rest of the cohort is fetched. A call the plan did not foresee forks a
         # new one (which imports the modules again, each on its own time budget).
@@ -106,8 +107,7 @@ class Cohort:
                 if session is not None:
                     session.close()
                 # Answers decoded for the plots (or a test) are let go one submission at a time.
-                for module in [m for s, m in self._answers if s == sid]:
-                    del self._answers[(sid, module)]
+                self._answers.pop(sid, None)
             if progress_fd >= 0:
                 os.write(progress_fd, f"{sid}\n".encode())
         self._sessions.clear()
@@ -115,7 +115,7 @@ class Cohort:
         return curves
 
     def _fetched(self, sid: str, module: str) -> Answers | None:
-        return self._answers.get((sid, module))
+        return self._answers.get(sid, {}).get(module)
 
     def close(self) -> None:
         """Kill every child still alive (the run is ending early)."""

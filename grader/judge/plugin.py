@@ -91,10 +91,7 @@ class JudgePlugin:
              manifest.memory_bytes, manifest.rootdir, manifest.plots))
         self.current: tuple[int, Cohort] | None = None
         self.curves: dict[str, list[dict[str, Any]]] = {}
-        self.references = self.carried.references
         self.item: pytest.Item | None = None
-        self.plan: dict[str, Grouped] = {}
-        self.memo = self.carried.memo
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "grade(**kw): exercise, function, points, visibility, pitfall")
@@ -112,8 +109,7 @@ class JudgePlugin:
         items[:] = kept
         if self.carried.plan is None:
             self.carried.plan = self._learn_calls([it for it in kept if _cohort_of(it) == 0])
-        self.plan = self.carried.plan
-        self.sandbox.prepare([p.request for functions in self.plan.values()
+        self.sandbox.prepare([p.request for functions in self.carried.plan.values()
                               for p in functions.values()])
 
     def _learn_calls(self, items: list[pytest.Item]) -> dict[str, Grouped]:
@@ -139,7 +135,7 @@ class JudgePlugin:
             return self.current[1]
         self._finish_current()
         cohort = Cohort(self.sandbox, self.cohorts[number], self.sources,
-                        self.manifest.memory_bytes, self.plan)
+                        self.manifest.memory_bytes, self.carried.plan)
         self.current = (number, cohort)
         return cohort
 
@@ -153,14 +149,15 @@ class JudgePlugin:
                                          self.carried.plots))
 
     def _reference(self, exercise: str) -> types.ModuleType:
-        if exercise not in self.references:
+        references = self.carried.references
+        if exercise not in references:
             path = reference_dir() / f"{exercise}.py"
             spec = importlib.util.spec_from_file_location(f"_reference_{exercise}", path)
             assert spec is not None and spec.loader is not None
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
-            self.references[exercise] = module
-        return self.references[exercise]
+            references[exercise] = module
+        return references[exercise]
 
     # `student` and `rng` differ per submission: pytest only sees placeholders, and
     # pytest_pyfunc_call passes each submission's own. The fixtures read the running test from
@@ -221,8 +218,9 @@ class JudgePlugin:
         exercise = marks["exercise"]
         answers = cohort.answers(sid, exercise)
         memo_key = (test_id(item), answers.digest) if answers.digest is not None else None
-        if memo_key is not None and memo_key in self.memo:
-            return self.memo[memo_key]
+        memo = self.carried.memo
+        if memo_key is not None and memo_key in memo:
+            return memo[memo_key]
         calls: list[CallResult] = []
         kwargs = dict(shared)
         kwargs["student"] = StudentModule(cohort.session(sid), exercise, calls.append, answers)
@@ -239,10 +237,10 @@ class JudgePlugin:
                 found.pop("comparison", None)
                 found.pop("comparison_note", None)
         if memo_key is not None and answers.live == live:
-            if len(self.memo) >= MEMO_LIMIT:
-                self.memo.clear()
+            if len(memo) >= MEMO_LIMIT:
+                memo.clear()
             # Reused as this very object (so the report can group it), with no time of its own.
-            self.memo[memo_key] = {**found, "duration": 0.0}
+            memo[memo_key] = {**found, "duration": 0.0}
         return found
 
     def _rng(self, item: pytest.Item) -> np.random.Generator:

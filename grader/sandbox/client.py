@@ -53,7 +53,6 @@ class Sandbox:
         self._planned: list[MapRequest] = []
         """Requests the worker is to decode once (see prepare), in index order."""
         self._plan_index: dict[int, int] = {}  # id() of a request in _planned -> its index
-        self._plan_frames: list[bytes] = []  # the short request for each planned index
         self._worker_plans = 0  # how many of _planned the running worker holds
 
     def start(self) -> None:
@@ -86,8 +85,6 @@ class Sandbox:
         for request in requests:
             if id(request) not in self._plan_index:
                 self._plan_index[id(request)] = len(self._planned)
-                self._plan_frames.append(protocol.encode_frame(
-                    {"op": "planned", "index": len(self._planned)}))
                 self._planned.append(request)
         if self._control is not None and self._worker_plans < len(self._planned):
             self._send_plan()
@@ -107,7 +104,9 @@ class Sandbox:
         """What to send a child for `request`: a short reference to the worker's decoded copy
         if it has one, else the request itself."""
         index = self.planned_index(request)
-        return request.frame if index is None else self._plan_frames[index]
+        if index is None:
+            return request.frame
+        return protocol.encode_frame({"op": "planned", "index": index})
 
     def _request(self, header: dict[str, Any], fd: int | None = None,
                  blobs: list[bytes] = []) -> dict[str, Any]:
