@@ -20,6 +20,8 @@ from grader.outputs import OutputOptions, write_all
 from grader.records import EXERCISES, GradeRun, TestOutcome
 from grader.reports import gradebook
 from grader.reports.gradescope import VISIBILITIES
+from grader.sandbox import host
+from grader.sandbox.memory import admit
 
 T = TypeVar("T")
 
@@ -65,6 +67,12 @@ seed_option = click.option("--seed", type=int, default=GradeOptions.seed, show_d
 timeout_option = click.option("--timeout", type=click.FloatRange(0.1, 600), default=2.0,
                               show_default=True,
                               help="Seconds each call into student code may take.")
+isolation_option = click.option(
+    "--isolation-minimum", "isolation_minimum", type=click.Choice(host.LEVELS),
+    default=host.DEFAULT_MINIMUM, show_default=True,
+    help="Refuse to grade (exit 3) where the host cannot isolate student code this well: "
+         "full = own file system view, process and network namespaces; files = none of the "
+         "host's files visible; limits = resource limits only.")
 
 
 @click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]},
@@ -84,6 +92,7 @@ def main() -> None:
 @seed_option
 @timeout_option
 @click.option("--memory", default="1G", show_default=True, help="Memory limit per submission.")
+@isolation_option
 @click.option("--reveal", type=click.Choice(["none", "names", "all"]), default="none",
               show_default=True, help="What students see of hidden tests.")
 @click.option("--roster", type=click.Path(path_type=Path, dir_okay=False, exists=True),
@@ -100,9 +109,10 @@ def main() -> None:
               help="Regrade every submission, even those unchanged since the last run into --out.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
 def run_command(submissions_path: Path, out_dir: Path, jobs: int, exercises: tuple[str, ...],
-                seed: int, timeout: float, memory: str, reveal: str, roster: Path | None,
-                layout: str, junit: Path | None, fail_under: float | None, no_plots: bool,
-                no_timings: bool, force: bool, quiet: bool) -> None:
+                seed: int, timeout: float, memory: str, isolation_minimum: str, reveal: str,
+                roster: Path | None, layout: str, junit: Path | None,
+                fail_under: float | None, no_plots: bool, no_timings: bool, force: bool,
+                quiet: bool) -> None:
     """Grade SUBMISSIONS (a folder of submissions, or one submission) into --out.
 
     A rerun into the same --out reuses the results of submissions that have not changed (nor
@@ -115,18 +125,31 @@ def run_command(submissions_path: Path, out_dir: Path, jobs: int, exercises: tup
         _check_paths(submissions_path, out_dir)
         if roster is not None:
             gradebook.load_roster(roster)  # a broken roster is reported before grading starts
+        limit = parse_memory(memory)
+        _require_isolation(isolation_minimum)
+        bound = admit(jobs, limit)
         options = GradeOptions(
-            jobs=jobs, exercises=exercises or EXERCISES, seed=seed, timeout=timeout,
-            memory_bytes=parse_memory(memory), plots=not no_plots,
+            jobs=bound.jobs, exercises=exercises or EXERCISES, seed=seed, timeout=timeout,
+            memory_bytes=limit, plots=not no_plots,
             hide=(str(submissions_path.resolve()), str(out_dir.resolve())))
-        return _grade(submissions_path, out_dir, options, quiet,
-                      OutputOptions(reveal=reveal, roster=roster, layout=layout,
-                                    include_timings=not no_timings, junit=junit, jobs=jobs,
-                                    step_summary=Path(summary) if summary else None),
-                      force=force)
+        run = _grade(submissions_path, out_dir, options, quiet,
+                     OutputOptions(reveal=reveal, roster=roster, layout=layout,
+                                   include_timings=not no_timings, junit=junit, jobs=jobs,
+                                   step_summary=Path(summary) if summary else None),
+                     force=force)
+        if not quiet:
+            click.echo(bound.describe())
+        return run
     run = _guarded(work)
     if fail_under is not None:
         _check_threshold(run, fail_under, quiet)
+
+
+def _require_isolation(minimum: str) -> None:
+    """Stop before anything is graded where student code would be less isolated than asked."""
+    if check.needs_portable():
+        return  # refused with its own message by _grade
+    host.require(host.probe(), minimum)
 
 
 def _guarded(work: Callable[[], T]) -> T:
@@ -135,6 +158,9 @@ def _guarded(work: Callable[[], T]) -> T:
     except UsageError as exc:
         click.echo(f"grade: error: {exc}", err=True)
         sys.exit(ExitCode.USAGE_ERROR)
+    except host.IsolationRefused as exc:
+        click.echo(f"grade: error: {exc}", err=True)
+        sys.exit(ExitCode.ISOLATION_REFUSED)
     except KeyboardInterrupt:
         # Outputs are written atomically, results.json last: whatever is there is a whole run.
         click.echo("grade: interrupted before the run finished", err=True)
@@ -339,13 +365,17 @@ def _print_failure(test: TestOutcome) -> None:
 @seed_option
 @timeout_option
 @click.option("--memory", default="1G", show_default=True, help="Memory limit.")
+@isolation_option
 def gradescope_command(submission_dir: Path, results: Path, reveal: str,
                        exercises: tuple[str, ...], seed: int, timeout: float,
-                       memory: str) -> None:
+                       memory: str, isolation_minimum: str) -> None:
     """Grade the one submission of a Gradescope autograder run (used by run_autograder)."""
-    options = _guarded(lambda: GradeOptions(
-        jobs=1, exercises=exercises or EXERCISES, seed=seed, timeout=timeout,
-        memory_bytes=parse_memory(memory)))
+    def prepare() -> GradeOptions:
+        limit = parse_memory(memory)
+        _require_isolation(isolation_minimum)
+        return GradeOptions(jobs=1, exercises=exercises or EXERCISES, seed=seed,
+                            timeout=timeout, memory_bytes=limit)
+    options = _guarded(prepare)
     result = gradescope_mode.run_gradescope(submission_dir, results, options,
                                             reveal_hidden=reveal)
     click.echo(f"{result.id}: {result.status}, {result.score:g} / {result.max_score:g}"

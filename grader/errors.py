@@ -14,8 +14,9 @@ class ExitCode(enum.IntEnum):
     """--fail-under was given and a score fell below it."""
     USAGE_ERROR = 2
     """The command line or its inputs were wrong; nothing was graded."""
-    INTERNAL_ERROR = 3
-    """The grader itself failed; the message says where."""
+    ISOLATION_REFUSED = 3
+    """The host cannot isolate student code as well as asked (--isolation-minimum); nothing
+    was graded and the message says how to enable what is missing."""
     INTERRUPTED = 130
     """Stopped by Ctrl-C (SIGINT) before the run finished."""
 

@@ -259,7 +259,7 @@ def test_hidden_folders_are_empty_and_canaries_survive(sandbox: Sandbox, canary:
     s.close()
     assert (canary / "canary.txt").read_text() == "untouched"
     assert not outside.exists()
-    assert "hidden-paths" in (sandbox.isolation or ())
+    assert "view" in (sandbox.isolation or ())
 
 
 @pytest.mark.skipif(not ROOT, reason="network namespaces need root here")

@@ -171,7 +171,7 @@ def test_in_place_modification_is_detected_across_the_boundary(graded: dict[str,
 def test_isolation_level_is_recorded(graded: dict[str, Any]) -> None:
     isolation = graded["class"]["isolation"]
     if os.geteuid() == 0 and sys.platform.startswith("linux"):
-        assert isolation == "uid+userns+netns+mountns+hidden-paths+nocaps+rlimits"
+        assert isolation == "uid+pidns+netns+mountns+view+scratch+proc+nocaps+rlimits"
     else:
         assert "rlimits" in isolation
 

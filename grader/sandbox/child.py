@@ -148,11 +148,12 @@ def run(chan: socket.socket, sources: dict[str, str], plan: isolation.Plan) -> N
     for std in (0, 1, 2):
         os.dup2(devnull, std)
     try:
-        steps = isolation.apply(plan)
+        applied = isolation.isolate(plan)
     except OSError as exc:
         protocol.send_frame(chan, {"hello": False, "error": f"isolation failed: {exc}"})
         return
-    protocol.send_frame(chan, {"hello": True, "isolation": steps, "pid": os.getpid()})
+    protocol.send_frame(chan, {"hello": True, "isolation": applied.steps,
+                               "pid": applied.host_pid})
     out = CappedWriter()
     sys.stdout = sys.stderr = out
     finder = SubmissionFinder(sources)

@@ -14,11 +14,12 @@ from typing import Any
 
 from grader.sandbox import protocol
 from grader.sandbox.answers import MapRequest
+from grader.sandbox.host import FIRST_UID, can_switch_uid
 from grader.sandbox.isolation import Limits, Plan
 from grader.sandbox.session import Session
 
 #: The isolation a Linux machine running the grader as root gets; anything less earns a warning.
-FULL_ISOLATION = ("uid", "userns", "netns", "mountns", "hidden-paths", "nocaps", "rlimits")
+FULL_ISOLATION = ("uid", "pidns", "netns", "mountns", "view", "scratch", "nocaps", "rlimits")
 #: Children one Sandbox may run side by side, each under a uid of its own.
 MAX_SLOTS = 64
 
@@ -44,8 +45,9 @@ class Sandbox:
         self.config = config
         # A block of uids per judge process: one per slot, so killing "every process of this
         # uid" reaches one child's tree and never a neighbour's.
-        root = hasattr(os, "geteuid") and os.geteuid() == 0  # no geteuid on Windows
-        self.uid = 100_000 + (os.getpid() % 50_000) * MAX_SLOTS if root else None
+        # Tried, not assumed from the uid: a root in a user namespace cannot switch uid.
+        first = FIRST_UID + (os.getpid() % 50_000) * MAX_SLOTS
+        self.uid = first if hasattr(os, "fork") and can_switch_uid(first) else None
         self._proc: subprocess.Popen[bytes] | None = None
         self._control: socket.socket | None = None
         self._spawned = 0
@@ -128,13 +130,21 @@ class Sandbox:
         self._spawned += 1
         scratch = os.path.join(self.config.workdir, "scratch", str(self._spawned))
         plan = Plan(uid=self._uid(slot), hide=self.config.hide, scratch=scratch,
-                    limits=self._limits())
+                    limits=self._limits(), void=self._void())
         header = {"op": "spawn", "modules": sources, "plan": _plan_dict(plan)}
         try:
             reply = self._request(header, theirs.fileno())
         finally:
             theirs.close()
         return int(reply["pid"]), ours
+
+    def _void(self) -> str:
+        """The empty root of children on hosts without mount namespaces (see Plan.void)."""
+        void = os.path.join(self.config.workdir, "void")
+        if not os.path.isdir(void):
+            os.makedirs(void, mode=0o755, exist_ok=True)
+            os.chmod(void, 0o755)
+        return void
 
     def _limits(self) -> Limits:
         cpu = int(max(30, self.config.timeout * 20))
@@ -168,7 +178,7 @@ class Sandbox:
 
 def _plan_dict(plan: Plan) -> dict[str, Any]:
     return {"uid": plan.uid, "hide": list(plan.hide), "scratch": plan.scratch,
-            "limits": asdict(plan.limits)}
+            "limits": asdict(plan.limits), "void": plan.void}
 
 
 def _clean_env() -> dict[str, str]:

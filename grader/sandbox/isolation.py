@@ -10,9 +10,13 @@ from __future__ import annotations
 import ctypes
 import functools
 import os
+import select
+import signal
 import sys
 from dataclasses import dataclass
 from typing import Any
+
+from grader.sandbox import view
 
 try:  # imported here, while the files are still readable: the child may lose access later
     import resource
@@ -22,10 +26,9 @@ except ImportError:  # Windows has no rlimits
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
-MS_RDONLY = 1
-MS_REC = 1 << 14
-MS_PRIVATE = 1 << 18
+CLONE_NEWPID = 0x20000000
 PR_SET_PDEATHSIG = 1
+PR_CAPBSET_DROP = 24
 PR_SET_NAME = 15
 PR_SET_DUMPABLE = 4
 PR_SET_NO_NEW_PRIVS = 38
@@ -56,17 +59,22 @@ class Plan:
     uid: int | None
     """Unprivileged uid (and gid) to switch to when running as root; None to keep the current one."""
     hide: tuple[str, ...]
-    """Folders to cover with an empty tmpfs: reference, suites, other submissions, outputs."""
+    """Folders to cover with an empty tmpfs should they lie inside the view (the reference of
+    an installed package); everything else of the host is left out of the view anyway."""
     scratch: str
-    """Folder (one of the hidden ones, or a fresh one) that becomes the child's private cwd."""
+    """The child's cwd where it gets neither a view nor a chroot (a fresh folder of the
+    grader's work folder)."""
     limits: Limits
     """Resource limits applied last."""
+    void: str = ""
+    """An empty folder only root may write in: the child's root where the OS refuses
+    namespaces but allows chroot (Docker's default profile). Empty: no chroot."""
 
 
 def plan_from_dict(raw: dict[str, Any]) -> Plan:
     """The Plan a judge sent as JSON (see grader.sandbox.client)."""
     return Plan(uid=raw["uid"], hide=tuple(raw["hide"]), scratch=raw["scratch"],
-                limits=Limits(**raw["limits"]))
+                limits=Limits(**raw["limits"]), void=str(raw.get("void", "")))
 
 
 class _CapHeader(ctypes.Structure):
@@ -130,58 +138,153 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
+@dataclass(frozen=True)
+class Applied:
+    """What isolate() achieved in the process that goes on to run student code."""
+
+    steps: list[str]
+    """The isolation steps that held, in order."""
+    host_pid: int
+    """This process's pid as the host (and the judge) sees it: not 1 in a PID namespace."""
+
+
 def apply(plan: Plan) -> list[str]:
-    """Isolate the calling process as far as the OS allows; return the names of the steps that held."""
+    """isolate(plan).steps: for callers that need only the steps."""
+    return isolate(plan).steps
+
+
+def isolate(plan: Plan) -> Applied:
+    """Isolate the calling process as far as the OS allows.
+
+    With a PID namespace the caller forks: the process that returns is the namespace's first
+    process (the one to run student code), while the caller stays behind to wait for it and
+    leaves with its exit status (see _stand_in). Namespaces first, as the view needs the
+    rights the caller starts with (root can mount a Python kept under /root); the dedicated
+    uid next; capabilities dropped and resource limits last.
+    """
     steps: list[str] = []
     if hasattr(os, "setsid"):  # not on Windows
         os.setsid()
     libc = _libc()
-    if plan.uid is not None and hasattr(os, "geteuid") and os.geteuid() == 0:
+    switch = plan.uid is not None and hasattr(os, "geteuid") and os.geteuid() == 0
+    host_pid = os.getpid()
+    if libc is not None:
+        steps, host_pid = _namespaces(libc, plan, switch)
+        if "view" not in steps and plan.void and _chroot(plan.void):
+            steps.append("chroot")
+        _drop_bounding_set(libc)
+    if switch:
+        assert plan.uid is not None
         os.setgroups([])
         os.setgid(plan.uid)
         os.setuid(plan.uid)
-        steps.append("uid")
+        steps.insert(0, "uid")
     if libc is not None:
         # Credentials changed: the kernel cleared the death signal and made us non-dumpable,
-        # which would hide /proc/self/uid_map from us.
+        # which would hide /proc/self from us.
         libc.prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0)
         libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
-        steps.extend(_namespaces(libc, plan))
-    _chdir_scratch(plan.scratch)
+        if _drop_capabilities(libc) and ("view" in steps or "chroot" in steps):
+            steps.append("nocaps")
+    if "view" not in steps and "chroot" not in steps:
+        _chdir_scratch(plan.scratch)
     steps.extend(_rlimits(plan.limits))
-    return steps
+    return Applied(steps, host_pid)
 
 
-def _namespaces(libc: ctypes.CDLL, plan: Plan) -> list[str]:
+def _namespaces(libc: ctypes.CDLL, plan: Plan, switch: bool) -> tuple[list[str], int]:
+    """New mount, network and PID namespaces (and a user namespace unless running as root that
+    switches uid), then the allowlisted view; ([], pid) where the OS refuses."""
     uid, gid = os.getuid(), os.getgid()
-    if libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET) != 0:
-        return []
-    steps = ["userns", "netns", "mountns"]
+    user = 0 if switch else CLONE_NEWUSER
+    for flags in (user | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID, user | CLONE_NEWNS | CLONE_NEWNET):
+        if libc.unshare(flags) == 0:
+            break
+    else:
+        return [], os.getpid()
+    steps = ["userns"] if user else []
+    if user:
+        try:
+            _write("/proc/self/setgroups", "deny")
+            # Never uid 0 inside: a fake root (a user namespace already) would get every
+            # capability back in ours at its next execve.
+            _write("/proc/self/uid_map", f"{uid or 1000} {uid} 1")
+            _write("/proc/self/gid_map", f"{gid or 1000} {gid} 1")
+        except OSError:
+            return steps, os.getpid()
+    host_pid = os.getpid()
+    if flags & CLONE_NEWPID:
+        host_pid = _fork_into_pid_namespace(libc)
+        steps.append("pidns")
+    steps += ["netns", "mountns"]
+    steps += view.build(libc, plan.hide, with_proc=bool(flags & CLONE_NEWPID))
+    return steps, host_pid
+
+
+def _fork_into_pid_namespace(libc: ctypes.CDLL) -> int:
+    """Fork; return (in the child, the new namespace's first process) its host pid. The
+    caller never returns: it waits for the child and exits as it did."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid != 0:
+        os.close(read_end)
+        os.write(write_end, pid.to_bytes(4, "little"))
+        _stand_in(pid)
+    os.close(write_end)
+    # Dies with its stand-in: killing that (the pid the worker knows) ends the namespace.
+    libc.prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0)
+    host_pid = int.from_bytes(os.read(read_end, 4), "little")
+    # The stand-in may have died before the death signal was asked for: then the pipe is
+    # at its end already.
+    if not host_pid or select.select([read_end], [], [], 0)[0]:
+        os._exit(1)
+    os.close(read_end)
+    return host_pid
+
+
+def _stand_in(pid: int) -> None:
+    """Wait for the namespace's first process and end as it did, so the worker sees its exit
+    status. Holding the child's channel until then means the judge reads the end of the
+    channel only once that status is set."""
+    set_name("grade-student")
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+            break
+        except InterruptedError:
+            continue
+        except ChildProcessError:
+            os._exit(1)
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        try:
+            signal.signal(sig, signal.SIG_DFL)
+            os.kill(os.getpid(), sig)
+        except (OSError, ValueError):
+            pass
+        os._exit(128 + sig)
+    os._exit(os.waitstatus_to_exitcode(status))
+
+
+def _chroot(void: str) -> bool:
+    """Without a mount namespace: an empty root where nothing of the host can be opened."""
     try:
-        _write("/proc/self/setgroups", "deny")
-        _write("/proc/self/uid_map", f"{uid} {uid} 1")
-        _write("/proc/self/gid_map", f"{gid} {gid} 1")
+        os.chroot(void)
+        os.chdir("/")
+        return True
     except OSError:
-        return steps
-    if libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
-        return steps
-    opts = f"size=64m,nr_inodes=4096,mode=700,uid={uid},gid={gid}".encode()
-    # Empty and read-only, except the cover that holds the child's scratch folder.
-    hidden = all(
-        libc.mount(b"tmpfs", path.encode(), b"tmpfs",
-                   0 if plan.scratch.startswith(path.rstrip("/") + "/") else MS_RDONLY, opts) == 0
-        for path in plan.hide
-        if os.path.isdir(path)
-    )
-    if hidden:
-        steps.append("hidden-paths")
-    if _drop_capabilities(libc):
-        steps.append("nocaps")
-    return steps
+        return False
+
+
+def _drop_bounding_set(libc: ctypes.CDLL) -> None:
+    """No capability can come back through execve, even for a uid 0."""
+    for cap in range(64):
+        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() == 22:
+            break  # EINVAL: past the last capability this kernel knows
 
 
 def _drop_capabilities(libc: ctypes.CDLL) -> bool:
-    """Give up the capabilities the new user namespace granted, so the tmpfs covers stay put."""
+    """Give up every capability left, so the view and its covers stay put."""
     header = _CapHeader(LINUX_CAPABILITY_VERSION_3, 0)
     data = _CapDataPair()  # all zero: no capability left in any set
     ok = libc.capset(ctypes.byref(header), data) == 0

@@ -35,6 +35,8 @@ class Session:
         self.sources = sources
         self.slot = slot
         self.pid: int | None = None
+        self.student_pid: int | None = None
+        """Host pid of the process running the student's code (see _ensure_child)."""
         self.baseline = 0
         self.chan: socket.socket | None = None
         self.timeouts: dict[tuple[str, str], int] = {}
@@ -60,7 +62,12 @@ class Session:
         if self.sandbox.isolation is None:
             self.sandbox.isolation = steps
         self.chan = chan
-        self.baseline = _resident_bytes(self.pid)
+        # The process that runs the student's code: in a PID namespace not the one forked
+        # (that one waits for it), so its host pid comes with the hello, sent before any
+        # student code ran.
+        host_pid = hello.get("pid")
+        self.student_pid = host_pid if isinstance(host_pid, int) and host_pid > 0 else self.pid
+        self.baseline = _resident_bytes(self.student_pid)
         return chan
 
     def resident_growth(self) -> int:
@@ -68,9 +75,9 @@ class Session:
 
         Read by the judge from /proc, never asked of the child, which could lie.
         """
-        if self.pid is None:
+        if self.pid is None or self.student_pid is None:
             return 0
-        return max(0, _resident_bytes(self.pid) - self.baseline)
+        return max(0, _resident_bytes(self.student_pid) - self.baseline)
 
     def call(self, module: str, function: str, args: tuple[object, ...],
              kwargs: dict[str, object]) -> CallResult:

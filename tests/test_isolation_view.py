@@ -1,0 +1,136 @@
+"""Student code sees an empty machine: hostile submissions through the real sandbox, each aimed
+only at canaries in tmp_path (and at uniquely named files it is the test's job to remove)."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pytest
+
+from grader import paths
+from grader.sandbox import host
+from grader.sandbox.client import Sandbox, SandboxConfig
+from grader.sandbox.session import Session
+
+Z = np.array([-2.0, 0.0, 3.0])
+FULL = host.probe().level == "full"
+pytestmark = pytest.mark.skipif(not FULL, reason="this host gives no namespaces to test")
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+    work = tmp_path / "work"
+    work.mkdir()
+    # Only the work folder is on the hide list: what follows must be invisible by the view.
+    box = Sandbox(SandboxConfig(timeout=2.0, memory_bytes=256 << 20, hide=(str(work),),
+                                workdir=str(work)))
+    yield box
+    box.close()
+
+
+def ask(sandbox: Sandbox, source: str) -> object:
+    session: Session = sandbox.open({"activations": textwrap.dedent(source)})
+    try:
+        result = session.call("activations", "relu", (Z,), {})
+        assert result.ok, result.message
+        return result.value
+    finally:
+        session.close()
+
+
+def test_a_reference_in_a_course_checkout_is_not_there(sandbox: Sandbox, tmp_path: Path) -> None:
+    checkout = tmp_path / "course-repo"
+    (checkout / "reference").mkdir(parents=True)
+    secret = checkout / "reference" / "activations.py"
+    secret.write_text("def relu(z):\n    return 'the reference'\n")
+    secret.chmod(0o644)
+    found = ask(sandbox, f"""
+        import os
+        def relu(z):
+            seen = []
+            for path in ({str(secret)!r}, {str(paths.reference_dir() / 'activations.py')!r}):
+                try:
+                    with open(path) as f:
+                        seen.append(f.read())
+                except OSError as exc:
+                    seen.append(type(exc).__name__)
+            seen.append(os.path.exists({str(tmp_path)!r}))
+            seen.append(sorted(os.listdir('/')))
+            return repr(seen)
+    """)
+    assert "the reference" not in str(found) and "def relu" not in str(found)
+    assert "FileNotFoundError" in str(found) and "False" in str(found)
+    # Nothing of the host's top level but what Python needs: no home folders, no /etc beyond
+    # the loader's cache, no /sys.
+    top = eval(str(found))[-1]  # noqa: S307 - our own repr of a list of strings
+    assert "home" not in top and "sys" not in top and "boot" not in top
+
+
+def test_only_its_own_processes_and_no_network_interfaces(sandbox: Sandbox) -> None:
+    found = ask(sandbox, """
+        import os
+        def relu(z):
+            pids = sorted(p for p in os.listdir('/proc') if p.isdigit())
+            return repr((pids, os.getpid(), os.path.exists('/sys/class/net'),
+                         os.path.exists('/sys')))
+    """)
+    assert found == repr((["1"], 1, False, False))
+
+
+def test_nothing_written_outlives_the_child(sandbox: Sandbox) -> None:
+    name = f"grader-test-{uuid.uuid4().hex}"
+    places = [f"{d}/{name}" for d in ("/dev/shm", "/var/tmp", "/tmp", "/run/lock")]
+    try:
+        written = ask(sandbox, f"""
+            def relu(z):
+                done = []
+                for path in {places!r}:
+                    with open(path, 'w') as f:
+                        f.write('left behind')
+                    done.append(path)
+                return len(done)
+        """)
+        assert written == len(places)  # the child could write: into its own scratch
+        assert [p for p in places if os.path.exists(p)] == []
+    finally:
+        for path in places:  # a sandbox failure must not leave the canaries on the host
+            if os.path.exists(path):
+                os.remove(path)
+
+
+def test_scratch_space_is_small(sandbox: Sandbox) -> None:
+    found = ask(sandbox, """
+        import errno
+        def relu(z):
+            block = b'x' * (8 << 20)
+            written = 0
+            try:
+                for n in range(20):  # 160 MiB asked, in files of 8 MiB
+                    with open(f'/dev/shm/f{n}', 'wb') as f:
+                        f.write(block)
+                    written += len(block)
+            except OSError as exc:
+                return (written >> 20, errno.errorcode.get(exc.errno, '?'))
+            return (written >> 20, 'no limit')
+    """)
+    assert isinstance(found, tuple) and found[1] == "ENOSPC" and 32 <= found[0] <= 64
+
+
+def test_installed_packages_import_lazily(sandbox: Sandbox) -> None:
+    # Modules no one imported before the child was forked: read from the read-only view.
+    found = ask(sandbox, """
+        def relu(z):
+            import csv, sqlite3, xml.dom.minidom, email.message
+            import os
+            try:
+                open(csv.__file__, 'a').close()
+                return 'writable'
+            except OSError:
+                return 'read-only'
+    """)
+    assert found == "read-only"
