@@ -13,6 +13,9 @@ under the same conditions on this machine (which must be run as root):
   (no CAP_SYS_ADMIN) and a seccomp filter that refuses namespaces and mounts.
 - ``nouserns``: like ``fakeroot``, but creating a user namespace fails, as on hosts with
   ``user.max_user_namespaces=0``.
+- ``nonroot-nouserns``: like ``nonroot``, on a host where user namespaces are disabled
+  (Ubuntu 24.04's AppArmor restriction, ``user.max_user_namespaces=0``): a plain user with no
+  way to any namespace.
 
 Every layer of a wrapper execs the next one, so the command runs in the very process that
 ``subprocess`` started: signals, timeouts and exit statuses reach it and come back unchanged.
@@ -36,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-ENVIRONMENTS = ("root", "nonroot", "fakeroot", "docker", "nouserns")
+ENVIRONMENTS = ("root", "nonroot", "fakeroot", "docker", "nouserns", "nonroot-nouserns")
 
 NOBODY = 65534
 """The uid and gid that ``nonroot`` runs as (nobody and nogroup on Debian and Ubuntu)."""
@@ -53,6 +56,7 @@ _TOOLS = {
     "fakeroot": ("unshare",),
     "docker": (),
     "nouserns": ("unshare", "sh"),
+    "nonroot-nouserns": ("unshare", "sh", "mount", "setpriv"),
 }
 """The programs each wrapper runs besides the command, all from util-linux and a POSIX sh."""
 
@@ -114,6 +118,9 @@ def command(env: str, argv: list[str]) -> list[str]:
                 "sh", "-c", _nonroot_script(), "hostenv-nonroot", *argv]
     if env == "fakeroot":
         return ["unshare", "--user", "--map-root-user", *argv]
+    if env == "nonroot-nouserns":
+        return [sys.executable, "-I", str(Path(__file__).resolve()), "nouserns-map",
+                *command("nonroot", argv)]
     if env == "docker":
         # -I: the launcher ignores PYTHON* variables and the user's site-packages, and does
         # not put this folder on sys.path; the command still gets the environment unchanged.
@@ -375,7 +382,42 @@ def _docker_launch(argv: list[str]) -> NoReturn:
         sys.exit(f"hostenv docker: cannot run {argv[0]}: {error.strerror}")
 
 
+def _nouserns_launch(argv: list[str]) -> NoReturn:
+    """Run argv in a user namespace mapping root and nobody to themselves, whose limit of user
+    namespaces is 0: the command may still drop to nobody (as ``nonroot`` does), who then finds
+    user namespaces refused as on a host that disables them.
+
+    argv: the command, its program looked up on PATH.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    ready_r, ready_w = os.pipe()
+    mapped_r, mapped_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(ready_r)
+        os.close(mapped_w)
+        if libc.unshare(0x10000000) != 0:  # CLONE_NEWUSER
+            os._exit(125)
+        os.write(ready_w, b"u")
+        if os.read(mapped_r, 1) != b"m":  # the parent could not map us
+            os._exit(125)
+        Path("/proc/sys/user/max_user_namespaces").write_text("0")
+        os.execvp(argv[0], argv)
+    os.close(ready_w)
+    os.close(mapped_r)
+    if os.read(ready_r, 1) == b"u":
+        # Only a writer with root's powers outside may map more than its own uid.
+        for name in ("uid_map", "gid_map"):
+            Path(f"/proc/{pid}/{name}").write_text(f"0 0 1\n{NOBODY} {NOBODY} 1\n")
+        os.write(mapped_w, b"m")
+    os.close(mapped_w)
+    _, status = os.waitpid(pid, 0)
+    sys.exit(os.waitstatus_to_exitcode(status) % 256)
+
+
 if __name__ == "__main__":
-    if sys.argv[1:2] != ["docker"]:
-        sys.exit("usage: hostenv.py docker ARGV...")
-    _docker_launch(sys.argv[2:])
+    if sys.argv[1:2] == ["docker"]:
+        _docker_launch(sys.argv[2:])
+    if sys.argv[1:2] == ["nouserns-map"]:
+        _nouserns_launch(sys.argv[2:])
+    sys.exit("usage: hostenv.py docker|nouserns-map ARGV...")
