@@ -67,6 +67,11 @@ seed_option = click.option("--seed", type=int, default=GradeOptions.seed, show_d
 timeout_option = click.option("--timeout", type=click.FloatRange(0.1, 600), default=2.0,
                               show_default=True,
                               help="Seconds each call into student code may take.")
+submission_timeout_option = click.option(
+    "--submission-timeout", type=click.FloatRange(1, 3600), default=GradeOptions.submission_timeout,
+    show_default=True,
+    help="Seconds all the calls of one submission may take together; once spent, its "
+         "remaining tests end as timeouts and the class goes on.")
 isolation_option = click.option(
     "--isolation-minimum", "isolation_minimum", type=click.Choice(host.LEVELS),
     default=host.DEFAULT_MINIMUM, show_default=True,
@@ -91,6 +96,7 @@ def main() -> None:
 @exercise_option
 @seed_option
 @timeout_option
+@submission_timeout_option
 @click.option("--memory", default="1G", show_default=True, help="Memory limit per submission.")
 @isolation_option
 @click.option("--reveal", type=click.Choice(["none", "names", "all"]), default="none",
@@ -109,7 +115,8 @@ def main() -> None:
               help="Regrade every submission, even those unchanged since the last run into --out.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
 def run_command(submissions_path: Path, out_dir: Path, jobs: int, exercises: tuple[str, ...],
-                seed: int, timeout: float, memory: str, isolation_minimum: str, reveal: str,
+                seed: int, timeout: float, submission_timeout: float, memory: str,
+                isolation_minimum: str, reveal: str,
                 roster: Path | None, layout: str, junit: Path | None,
                 fail_under: float | None, no_plots: bool, no_timings: bool, force: bool,
                 quiet: bool) -> None:
@@ -130,7 +137,7 @@ def run_command(submissions_path: Path, out_dir: Path, jobs: int, exercises: tup
         bound = admit(jobs, limit)
         options = GradeOptions(
             jobs=bound.jobs, exercises=exercises or EXERCISES, seed=seed, timeout=timeout,
-            memory_bytes=limit, plots=not no_plots,
+            submission_timeout=submission_timeout, memory_bytes=limit, plots=not no_plots,
             hide=(str(submissions_path.resolve()), str(out_dir.resolve())))
         run = _grade(submissions_path, out_dir, options, quiet,
                      OutputOptions(reveal=reveal, roster=roster, layout=layout,
@@ -364,17 +371,19 @@ def _print_failure(test: TestOutcome) -> None:
 @exercise_option
 @seed_option
 @timeout_option
+@submission_timeout_option
 @click.option("--memory", default="1G", show_default=True, help="Memory limit.")
 @isolation_option
 def gradescope_command(submission_dir: Path, results: Path, reveal: str,
                        exercises: tuple[str, ...], seed: int, timeout: float,
-                       memory: str, isolation_minimum: str) -> None:
+                       submission_timeout: float, memory: str, isolation_minimum: str) -> None:
     """Grade the one submission of a Gradescope autograder run (used by run_autograder)."""
     def prepare() -> GradeOptions:
         limit = parse_memory(memory)
         _require_isolation(isolation_minimum)
         return GradeOptions(jobs=1, exercises=exercises or EXERCISES, seed=seed,
-                            timeout=timeout, memory_bytes=limit)
+                            timeout=timeout, submission_timeout=submission_timeout,
+                            memory_bytes=limit)
     options = _guarded(prepare)
     result = gradescope_mode.run_gradescope(submission_dir, results, options,
                                             reveal_hidden=reveal)

@@ -41,6 +41,9 @@ class GradeOptions:
     """Seed for random inputs; printed in every report."""
     timeout: float = 2.0
     """Seconds per call into student code."""
+    submission_timeout: float = 30.0
+    """Seconds per submission, all its calls together: a function slow in every call cannot
+    stall the class (see grader.sandbox.session)."""
     memory_bytes: int = 1 << 30
     """Memory limit per submission."""
     shard_size: int = 64
@@ -235,7 +238,8 @@ def _manifest(number: int, shard: list[Submission], suites: tuple[str, ...], wor
     return Manifest(
         submissions=tuple(shard), suites=suites, rootdir=str(paths.course_root()),
         report=str(judge_dir / f"report-{number}.json"), seed=options.seed,
-        timeout=options.timeout, memory_bytes=options.memory_bytes,
+        timeout=options.timeout, submission_timeout=options.submission_timeout,
+        memory_bytes=options.memory_bytes,
         hide=(str(workdir), str(paths.reference_dir()), *options.hide),
         workdir=str(judge_dir), exercises=options.exercises, plots=options.plots,
         cohort_size=options.cohort_size, progress_fd=progress_fd)

@@ -3,7 +3,7 @@
 A result is reused only when everything it was computed from is unchanged: the submission's
 content (sources, discovery notes, error), the course material and the judge (exercises/,
 reference/, grader/judge/ and the grader's version), and the options that change what a test
-sees (seed, exercises, timeout, memory, plots). Those hashes live in OUT/.grade-cache.json beside
+sees (seed, exercises, timeouts, memory, plots). Those hashes live in OUT/.grade-cache.json beside
 results.json, together with a digest of each stored result, so a results.json edited or left
 half-updated by an interrupted run is never mistaken for the one the cache describes.
 """
@@ -89,7 +89,8 @@ def run_key(options: GradeOptions) -> str:
         _tree_hash(folder, digest)
     digest.update(_digest({
         "version": __version__, "seed": options.seed, "exercises": list(options.exercises),
-        "timeout": options.timeout, "memory": options.memory_bytes, "plots": options.plots,
+        "timeout": options.timeout, "submission_timeout": options.submission_timeout,
+        "memory": options.memory_bytes, "plots": options.plots,
     }).encode())
     return digest.hexdigest()
 

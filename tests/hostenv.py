@@ -391,28 +391,31 @@ def _nouserns_launch(argv: list[str]) -> NoReturn:
     """
     libc = ctypes.CDLL(None, use_errno=True)
     ready_r, ready_w = os.pipe()
-    mapped_r, mapped_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(ready_r)
-        os.close(mapped_w)
-        if libc.unshare(0x10000000) != 0:  # CLONE_NEWUSER
-            os._exit(125)
-        os.write(ready_w, b"u")
-        if os.read(mapped_r, 1) != b"m":  # the parent could not map us
-            os._exit(125)
-        Path("/proc/sys/user/max_user_namespaces").write_text("0")
-        os.execvp(argv[0], argv)
-    os.close(ready_w)
-    os.close(mapped_r)
-    if os.read(ready_r, 1) == b"u":
-        # Only a writer with root's powers outside may map more than its own uid.
+    launcher = os.getpid()
+    # The maps are written from outside the new namespace (only a writer with root's powers
+    # there may map more than its own uid), by a helper: this process itself must go on to
+    # exec the command, as every layer does.
+    helper = os.fork()
+    if helper == 0:
+        os.close(ready_w)
+        if os.read(ready_r, 1) != b"u":
+            os._exit(1)
         for name in ("uid_map", "gid_map"):
-            Path(f"/proc/{pid}/{name}").write_text(f"0 0 1\n{NOBODY} {NOBODY} 1\n")
-        os.write(mapped_w, b"m")
-    os.close(mapped_w)
-    _, status = os.waitpid(pid, 0)
-    sys.exit(os.waitstatus_to_exitcode(status) % 256)
+            Path(f"/proc/{launcher}/{name}").write_text(f"0 0 1\n{NOBODY} {NOBODY} 1\n")
+        os._exit(0)
+    os.close(ready_r)
+    if libc.unshare(0x10000000) != 0:  # CLONE_NEWUSER
+        sys.exit(f"hostenv nouserns-map: unshare failed: {os.strerror(ctypes.get_errno())}")
+    os.write(ready_w, b"u")
+    os.close(ready_w)
+    _, status = os.waitpid(helper, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit("hostenv nouserns-map: the uid and gid maps could not be written")
+    Path("/proc/sys/user/max_user_namespaces").write_text("0")
+    try:
+        os.execvp(argv[0], argv)
+    except OSError as error:
+        sys.exit(f"hostenv nouserns-map: cannot run {argv[0]}: {error.strerror}")
 
 
 if __name__ == "__main__":

@@ -33,6 +33,8 @@ class Manifest:
     """This judge's private work folder."""
     exercises: tuple[str, ...]
     """Exercises to grade (others are deselected)."""
+    submission_timeout: float = 30.0
+    """Seconds per submission, all its calls together."""
     plots: bool = True
     """Whether to sample the student's functions for the feedback plots."""
     cohort_size: int = 32

@@ -66,7 +66,9 @@ class Judge:
 
     def run_shard(self, manifest: Manifest) -> int:
         """Run one shard and save its report; return pytest's exit code."""
-        config = SandboxConfig(timeout=manifest.timeout, memory_bytes=manifest.memory_bytes,
+        config = SandboxConfig(timeout=manifest.timeout,
+                               submission_timeout=manifest.submission_timeout,
+                               memory_bytes=manifest.memory_bytes,
                                hide=manifest.hide, workdir=manifest.workdir)
         if self.sandbox is None or self.sandbox.config != config:
             self.close()

@@ -30,6 +30,8 @@ class SandboxConfig:
 
     timeout: float = 2.0
     """Seconds one call may take before the child is killed."""
+    submission_timeout: float = 30.0
+    """Seconds one submission's session may spend waiting on its children, all calls together."""
     memory_bytes: int = 1 << 30
     """Address-space limit per submission."""
     hide: tuple[str, ...] = ()

@@ -2,17 +2,19 @@
 the kill of the child's whole process tree when a limit is hit or the submission is done.
 
 Every limit is enforced from here, never trusted to the child: the per-call deadline, the size of
-an answer, the number of time-outs a function may cost.
+an answer, the number of time-outs a function may cost, and the submission's whole time budget
+(every wait on its children added up, see Session._waiting).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import signal
 import socket
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from grader.records import CallResult
 from grader.sandbox import protocol
@@ -27,6 +29,14 @@ TIMEOUTS_BEFORE_SKIP = 2
 HELLO_TIMEOUT = 10.0
 
 
+class BudgetSpent(TimeoutError):
+    """The submission's whole time budget ran out while waiting on its child (then ended).
+
+    A TimeoutError, so every handler of a time-out also stops on it; those that must tell the
+    two apart catch it first.
+    """
+
+
 class Session:
     """Calls into one submission's child, respawning it after a kill."""
 
@@ -36,6 +46,8 @@ class Session:
         self.slot = slot
         self.pid: int | None = None
         self.student_pid: int | None = None
+        self.steps: tuple[str, ...] = ()
+        """Isolation steps of the current child."""
         """Host pid of the process running the student's code (see _ensure_child)."""
         self.baseline = 0
         self.chan: socket.socket | None = None
@@ -44,14 +56,22 @@ class Session:
         """Modules the current child has imported."""
         self.imported: set[str] = set()
         """Modules some child of this session has imported without trouble."""
+        self.spent = 0.0
+        """Seconds spent waiting on this submission's children, every exchange added up."""
 
     def _ensure_child(self) -> socket.socket:
         if self.chan is not None:
             return self.chan
+        if self.out_of_time():  # no child is forked for a submission with no time left
+            raise BudgetSpent()
         self.pid, chan = self.sandbox.spawn(self.sources, self.slot)
         self.loaded = set()
         try:
-            hello, _ = protocol.recv_frame(chan, deadline=time.monotonic() + HELLO_TIMEOUT)
+            with self._waiting(HELLO_TIMEOUT) as until:
+                hello, _ = protocol.recv_frame(chan, deadline=until())
+        except BudgetSpent:
+            chan.close()
+            raise
         except (EOFError, TimeoutError, protocol.ProtocolError, OSError) as exc:
             self._end()
             raise RuntimeError(f"the sandbox could not start: {exc}") from None
@@ -59,6 +79,7 @@ class Session:
             self._end()
             raise RuntimeError(str(hello.get("error", "the sandbox could not start")))
         steps = tuple(str(s) for s in hello.get("isolation", ()))
+        self.steps = steps
         if self.sandbox.isolation is None:
             self.sandbox.isolation = steps
         self.chan = chan
@@ -73,11 +94,14 @@ class Session:
     def resident_growth(self) -> int:
         """Bytes of memory the child holds beyond what it had when it started (0 if unknown).
 
-        Read by the judge from /proc, never asked of the child, which could lie.
+        Read by the judge from /proc, never asked of the child, which could lie. What the child
+        wrote into its scratch tmpfs (its /tmp, /dev/shm) is memory too, held outside its
+        address space: counted as well.
         """
         if self.pid is None or self.student_pid is None:
             return 0
-        return max(0, _resident_bytes(self.student_pid) - self.baseline)
+        scratch = _scratch_bytes(self.student_pid) if "scratch" in self.steps else 0
+        return max(0, _resident_bytes(self.student_pid) - self.baseline) + scratch
 
     def call(self, module: str, function: str, args: tuple[object, ...],
              kwargs: dict[str, object]) -> CallResult:
@@ -85,6 +109,8 @@ class Session:
         limit = self.sandbox.config.timeout
         if module not in self.sources:  # known here already: no need to ask the child
             return missing_module(module)
+        if self.out_of_time():
+            return self._out_of_budget("not run")
         if self.timeouts.get((module, function), 0) >= TIMEOUTS_BEFORE_SKIP:
             return CallResult(ok=False, kind="timeout", message=(
                 f"not run: your {function}() already ran out of time "
@@ -100,6 +126,8 @@ class Session:
         budget = limit if module in self.loaded else 2 * limit
         try:
             reply, reply_blobs = self._exchange(protocol.encode_frame(header, blobs), budget)
+        except BudgetSpent:  # not the function's own limit: not counted against it
+            return self._out_of_budget(f"your {function}() was stopped")
         except TimeoutError:
             self._timed_out(module, function)
             return CallResult(ok=False, kind="timeout",
@@ -139,6 +167,8 @@ class Session:
             reply, reply_blobs = self._exchange(self.sandbox.request_frame(request),
                                                 self.sandbox.config.timeout, digest)
             batch = self._batch(request, reply, reply_blobs, digest)
+        except BudgetSpent:  # the calls made one by one then answer "not run" at once
+            return None
         except TimeoutError:
             # The function spent a whole call's limit on this batch: that counts as running
             # out of time once, so a function that hangs is not waited for more than without
@@ -166,6 +196,8 @@ class Session:
         and each step gets the limit it would get on its own."""
         if not requests:
             return []
+        if self.out_of_time():
+            return [None] * len(requests)
         self.sandbox.start()  # a worker started now is sent the plan before it forks
         if any(self.sandbox.planned_index(r) is None for r in requests):
             return [self.fetch(r) for r in requests]
@@ -176,7 +208,7 @@ class Session:
         return found
 
     def _askable(self, request: MapRequest) -> bool:
-        return (request.module in self.sources and request.count > 0
+        return (request.module in self.sources and request.count > 0 and not self.out_of_time()
                 and self.timeouts.get((request.module, request.function), 0) < TIMEOUTS_BEFORE_SKIP)
 
     def _run(self, todo: list[int], requests: list[MapRequest],
@@ -195,11 +227,15 @@ class Session:
             return []
         wire = [["load", requests[n].module] if kind == "load"
                 else ["planned", self.sandbox.planned_index(requests[n])] for kind, n in steps]
-        chan = self._ensure_child()
         try:
-            chan.settimeout(self.sandbox.config.timeout)
-            chan.sendall(protocol.encode_frame({"op": "run", "steps": wire}))
-        except OSError:
+            chan = self._ensure_child()
+        except BudgetSpent:  # nothing more is asked (see _askable)
+            return []
+        try:
+            with self._waiting(self.sandbox.config.timeout) as until:
+                chan.settimeout(_seconds_to(until()))
+                chan.sendall(protocol.encode_frame({"op": "run", "steps": wire}))
+        except OSError:  # BudgetSpent too (a TimeoutError)
             self._end()
             return []
         failed: set[str] = set()
@@ -216,10 +252,12 @@ class Session:
         digest = hashlib.blake2b(digest_size=16) if kind == "batch" else None
         budget = 2 * limit if kind == "load" else limit
         try:
-            reply, blobs = protocol.recv_frame(chan, deadline=time.monotonic() + budget,
-                                               digest=digest)
+            with self._waiting(budget) as until:
+                reply, blobs = protocol.recv_frame(chan, deadline=until(), digest=digest)
             if kind == "batch" and not reply.get("skipped"):
                 found[n] = self._batch(request, reply, blobs, digest)
+        except BudgetSpent:  # the child is ended; nothing more is asked (see _askable)
+            return False
         except TimeoutError:
             if kind == "batch":  # counted as for fetch()
                 self._timed_out(module, request.function)
@@ -259,9 +297,49 @@ class Session:
         """Send one request (an encoded frame) to the child and read its answer, all within
         `budget` seconds."""
         chan = self._ensure_child()
-        chan.settimeout(budget)  # bounds the send too: a child that stops reading cannot stall us
-        chan.sendall(frame)
-        return protocol.recv_frame(chan, deadline=time.monotonic() + budget, digest=digest)
+        with self._waiting(budget) as until:
+            # Bounds the send too: a child that stops reading cannot stall us.
+            chan.settimeout(_seconds_to(until()))
+            chan.sendall(frame)
+            return protocol.recv_frame(chan, deadline=until(), digest=digest)
+
+    @contextlib.contextmanager
+    def _waiting(self, budget: float) -> Iterator[Callable[[], float]]:
+        """Wait on the child: yields until(), the deadline of a read starting now (`budget`
+        seconds, cut to what is left of the submission's budget). The time spent inside is
+        added to self.spent; a time-out at the submission's deadline becomes BudgetSpent, and
+        the child is ended.
+        """
+        total = self.sandbox.config.submission_timeout
+        start = time.monotonic()
+        end = start + total - self.spent
+        cut = False
+        try:
+            yield lambda: min(time.monotonic() + budget, end)
+        except TimeoutError:
+            # Named after the limit that actually ran out, the function's or the submission's.
+            if time.monotonic() < end:
+                raise
+            cut = True
+            self._end()
+            raise BudgetSpent() from None
+        finally:
+            # max(): float rounding must not leave a submission cut short a sliver of time.
+            self.spent = max(self.spent + time.monotonic() - start, total if cut else 0.0)
+
+    def out_of_time(self) -> bool:
+        """Whether the submission has used up its whole time budget (its child is then ended)."""
+        if self.spent < self.sandbox.config.submission_timeout:
+            return False
+        self._end()
+        return True
+
+    def _out_of_budget(self, fate: str) -> CallResult:
+        """The answer of a call the submission's time budget stopped or kept from running."""
+        total = self.sandbox.config.submission_timeout
+        return CallResult(ok=False, kind="timeout", message=(
+            f"{fate}: your submission used up its whole time budget ({total:g} s) "
+            "across all its calls"))
 
     def _timed_out(self, module: str, function: str) -> None:
         """Kill the child that ran out of time, and count it against the function."""
@@ -295,7 +373,22 @@ class Session:
         self._end()
 
 
+def _seconds_to(deadline: float) -> float:
+    """A socket timeout reaching `deadline` (never 0 or less: 0 would make the socket
+    non-blocking, and a negative one is refused)."""
+    return max(1e-3, deadline - time.monotonic())
+
+
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def _scratch_bytes(pid: int) -> int:
+    """Bytes in use on the child's root, its scratch tmpfs (0 if it cannot be looked at)."""
+    try:
+        found = os.statvfs(f"/proc/{pid}/root")
+    except OSError:
+        return 0
+    return (found.f_blocks - found.f_bfree) * found.f_frsize
 
 
 def _resident_bytes(pid: int) -> int:
