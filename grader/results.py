@@ -16,7 +16,7 @@ from typing import Any
 from grader import __version__
 from grader.judge import hints, style
 from grader.records import Curve, Entry, GradeRun, Submission, SubmissionResult, TestOutcome
-from grader.sandbox.client import FULL_ISOLATION
+from grader.sandbox.host import level
 
 
 @dataclass(frozen=True)
@@ -218,8 +218,9 @@ def _with_loop_advisories(outcomes: list[TestOutcome],
 
 
 def _isolation_warnings(steps: list[str]) -> tuple[str, ...]:
-    missing = [s for s in FULL_ISOLATION if s not in steps]
-    if not missing:
+    """A warning only where it is true: student code got less than the full level."""
+    found = level(steps)
+    if not steps or found == "full":
         return ()
-    return (f"student code ran with weaker isolation than the default: missing {', '.join(missing)}"
-            " (run as root on Linux for full isolation; see README's Security model)",)
+    return (f"student code ran with isolation '{found}' ({'+'.join(steps)}), not 'full' "
+            "(see README's Security model and Where to run it)",)

@@ -18,8 +18,6 @@ from grader.sandbox.host import FIRST_UID, can_switch_uid
 from grader.sandbox.isolation import Limits, Plan
 from grader.sandbox.session import Session
 
-#: The isolation a Linux machine running the grader as root gets; anything less earns a warning.
-FULL_ISOLATION = ("uid", "pidns", "netns", "mountns", "view", "scratch", "nocaps", "rlimits")
 #: Children one Sandbox may run side by side, each under a uid of its own.
 MAX_SLOTS = 64
 
