@@ -60,7 +60,7 @@ THIEF = """
 def shared() -> Iterator[Path]:
     """A folder every simulated user can read and write (nobody included), with a course
     checkout holding the reference, world-readable, outside any hidden folder."""
-    folder = Path(tempfile.mkdtemp(prefix="grader-hosts-"))
+    folder = Path(tempfile.mkdtemp(prefix="hostenv-class-"))
     folder.chmod(0o777)
     checkout = folder / "course-repo" / "reference"
     checkout.mkdir(parents=True)

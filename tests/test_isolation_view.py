@@ -83,7 +83,7 @@ def test_only_its_own_processes_and_no_network_interfaces(sandbox: Sandbox) -> N
 
 
 def test_nothing_written_outlives_the_child(sandbox: Sandbox) -> None:
-    name = f"grader-test-{uuid.uuid4().hex}"
+    name = f"sandbox-canary-{uuid.uuid4().hex}"
     places = [f"{d}/{name}" for d in ("/dev/shm", "/var/tmp", "/tmp", "/run/lock")]
     try:
         written = ask(sandbox, f"""

@@ -77,7 +77,8 @@ def probe() -> HostIsolation:
     if not hasattr(os, "fork"):
         return HostIsolation((), "limits", False)
     switch = can_switch_uid()
-    with tempfile.TemporaryDirectory(prefix="grader-probe-") as work:
+    # Named like a run's work folder, so that a run killed meanwhile leaves nothing behind.
+    with tempfile.TemporaryDirectory(prefix=f"grader-{os.getpid()}-probe-") as work:
         void = os.path.join(work, "void")
         os.mkdir(void, 0o755)
         plan = isolation.Plan(uid=FIRST_UID if switch else None, hide=(),
