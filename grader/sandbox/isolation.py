@@ -169,6 +169,9 @@ def isolate(plan: Plan) -> Applied:
     switch = plan.uid is not None and hasattr(os, "geteuid") and os.geteuid() == 0
     host_pid = os.getpid()
     if libc is not None:
+        # A fork clears the death signal: asked again here, so that the process that stays
+        # behind in a PID namespace (see _stand_in) dies with the worker too.
+        die_with_parent()
         steps, host_pid = _namespaces(libc, plan, switch)
         if "view" not in steps and plan.void and _chroot(plan.void):
             steps.append("chroot")
