@@ -4,6 +4,7 @@ only at canaries in tmp_path (and at uniquely named files it is the test's job t
 from __future__ import annotations
 
 import os
+import time
 import textwrap
 import uuid
 from pathlib import Path
@@ -134,3 +135,40 @@ def test_installed_packages_import_lazily(sandbox: Sandbox) -> None:
                 return 'read-only'
     """)
     assert found == "read-only"
+
+
+def test_nothing_of_a_child_outlives_its_worker(sandbox: Sandbox) -> None:
+    import signal
+    import threading
+
+    session = sandbox.open({"activations": "def relu(z):\n    while True:\n        pass\n"})
+
+    def call() -> None:
+        try:
+            session.call("activations", "relu", (Z,), {})
+        except OSError:  # the worker it would ask to kill the child is gone
+            pass
+
+    caller = threading.Thread(target=call, daemon=True)
+    caller.start()
+    deadline = time.monotonic() + 10
+    while session.student_pid is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    pids = [session.pid, session.student_pid]
+    assert None not in pids and pids[0] != pids[1]  # the waiting process and the looping one
+    assert sandbox._proc is not None
+    os.kill(sandbox._proc.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while any(_running(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert [p for p in pids if _running(p)] == []
+    caller.join(timeout=5)
+
+
+def _running(pid: int | None) -> bool:
+    """Whether pid is a live process (a zombie is dead: only its parent's wait is missing)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

@@ -130,6 +130,9 @@ def require(found: HostIsolation, minimum: str) -> None:
 
 def _advice() -> str:
     """How to get namespaces on a host like this one."""
+    if not sys.platform.startswith("linux"):
+        return (f"{sys.platform} has no namespaces to confine student code with: grade on Linux "
+                "(a VM or a container will do)")
     if os.geteuid() == 0 and not can_switch_uid():
         return ("in a rootless container (a user namespace) allow nested user namespaces, e.g. "
                 "`docker run --security-opt seccomp=unconfined` or podman's default profile")
