@@ -148,11 +148,6 @@ class Applied:
     """This process's pid as the host (and the judge) sees it: not 1 in a PID namespace."""
 
 
-def apply(plan: Plan) -> list[str]:
-    """isolate(plan).steps: for callers that need only the steps."""
-    return isolate(plan).steps
-
-
 def isolate(plan: Plan) -> Applied:
     """Isolate the calling process as far as the OS allows.
 
