@@ -84,3 +84,22 @@ def safe_child(out_dir: Path, *parts: str) -> Path:
         shown = "/".join(parts)
         raise ValueError(f"path {shown!r} is not inside {str(base)!r}")
     return candidate
+
+
+def probe_folder(folder: Path) -> None:
+    """Raise the OSError that writing a file in folder would meet, or return having left the file
+    system as it was: missing folders are created for the probe and removed again."""
+    target = Path(folder).absolute()
+    # Deepest first, so they can be removed in this order.
+    missing = [p for p in (target, *target.parents) if not p.exists()]
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        # Named like write_bytes_atomic's temporaries: a run killed here leaves one that the
+        # next run's clean-up removes.
+        fd, name = tempfile.mkstemp(dir=target, prefix=".grade-probe.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(name)
+    finally:
+        for path in missing:
+            with contextlib.suppress(OSError):
+                path.rmdir()

@@ -44,6 +44,11 @@ class FunctionSummary:
         """Whether the function is still the handout's stub (every test says so)."""
         return self.passed == 0 and all(t.pitfall == "not_implemented" for t in self.failures)
 
+    @property
+    def failing(self) -> bool:
+        """Whether a visible test failed on work the student has begun (a FAIL, not a TODO)."""
+        return bool(self.failures) and not self.not_started
+
 
 @dataclass(frozen=True)
 class CheckReport:
@@ -57,6 +62,25 @@ class CheckReport:
     """One entry per function tested, in suite order."""
     warnings: tuple[str, ...]
     """Run-level warnings (weaker isolation than on the grading server, ...)."""
+
+    @property
+    def exit_code(self) -> int:
+        """What `grade check` exits with: FAILED_EXIT when a function failed, else 0.
+
+        Functions not started yet do not count: a student (or their CI) can check each function
+        as it is done, and the command still says when one of them is wrong.
+        """
+        return FAILED_EXIT if any(f.failing for f in self.functions) else 0
+
+
+#: Exit code of `grade check` when a public check failed: 1, as `grade --fail-under` below its
+#: threshold (2 and up are errors of the command itself).
+FAILED_EXIT = 1
+
+
+class CheckNotRun(UsageError):
+    """No public check could run on work that was found: a fault of the installation, said in
+    one line (with a non-zero exit) instead of a report of 0 / 0 points."""
 
 
 PORTABLE_WARNING = (
@@ -134,6 +158,8 @@ def run_check(folder: Path, out_dir: Path | None = None, *,
     options = check_options(present_exercises(submission.sources, exercises), timeout,
                             (str(folder.resolve()), str(out_dir.resolve())), portable)
     run = visible_only(grade_submissions([submission], options, on_done))
+    if not run.submissions[0].tests:
+        raise CheckNotRun(_not_run_message(run.submissions[0], options.exercises))
     if portable:
         # Said in the student's words instead of the list of missing isolation steps.
         warning = PORTABLE_WARNING.format(platform=sys.platform)
@@ -142,6 +168,12 @@ def run_check(folder: Path, out_dir: Path | None = None, *,
     page = _write_page(run, result, out_dir)
     return CheckReport(result=result, page=page, functions=summarize(result),
                        warnings=run.warnings)
+
+
+def _not_run_message(result: SubmissionResult, exercises: tuple[str, ...]) -> str:
+    why = f": {result.error}" if result.error else ""
+    return (f"no public check could run for {', '.join(exercises)}{why}; reinstall the grader "
+            "your course hands out, and tell your instructor if this persists")
 
 
 def _write_page(run: GradeRun, result: SubmissionResult, out_dir: Path) -> Path:

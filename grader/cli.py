@@ -16,8 +16,10 @@ from grader import __version__, check, gradescope_mode, gradescope_package, hand
 from grader import submissions
 from grader.engine import GradeOptions, Judges
 from grader.errors import ExitCode, UsageError
-from grader.outputs import OutputOptions, write_all
-from grader.records import EXERCISES, GradeRun, TestOutcome
+from grader.outputs import OutputOptions, check_run_paths, gradebook_warnings, summary_lines
+from grader.outputs import write_all, writing
+from grader.outputs import check_file, check_handout_path, check_results_path, check_work_paths
+from grader.records import EXERCISES, GradeRun, SubmissionResult, TestOutcome
 from grader.reports import gradebook
 from grader.reports.gradescope import VISIBILITIES
 from grader.sandbox import host
@@ -39,10 +41,13 @@ class DefaultGroup(click.Group):
     """`grade PATH ...` runs the default command; `grade check ...` and friends are subcommands."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
+        if not args:
+            # The list of commands, not `grade run`'s usage: whoever types `grade` alone is
+            # looking for them. Said here because click before 8.2 would exit 0.
+            click.echo(ctx.get_help(), err=True)
+            ctx.exit(ExitCode.USAGE_ERROR)
+        if args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
             args = ["run", *args]
-        elif not args:
-            args = ["run"]
         return super().parse_args(ctx, args)
 
 
@@ -101,11 +106,15 @@ def main() -> None:
 @isolation_option
 @click.option("--reveal", type=click.Choice(["none", "names", "all"]), default="none",
               show_default=True, help="What students see of hidden tests.")
-@click.option("--roster", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+@click.option("--roster", type=click.Path(path_type=Path),
               help="CSV with an id column (and name, email, sis_id...) joined into grades.csv.")
-@click.option("--gradebook", "layout", type=click.Choice(["plain", "canvas", "moodle"]),
+@click.option("--gradebook", "layout", type=click.Choice(gradebook.LAYOUTS),
               default="plain", show_default=True, help="Also write an LMS import file.")
-@click.option("--junit", type=click.Path(path_type=Path, dir_okay=False),
+@click.option("--assignment", metavar="NAME", help="Assignment column of the canvas or moodle "
+              f"file.  [default: {gradebook.DEFAULT_ASSIGNMENT}]")
+@click.option("--assignment-id", type=click.IntRange(1), metavar="N", help="Canvas assignment id "
+              "(in its address), so the import updates that assignment.")
+@click.option("--junit", type=click.Path(path_type=Path),
               help="Also write JUnit XML to this file (GitLab, Jenkins, GitHub reporters).")
 @click.option("--fail-under", type=click.FloatRange(0, 100), default=None,
               help="Exit 1 when a submission scores below this percent (CI use).")
@@ -116,8 +125,8 @@ def main() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
 def run_command(submissions_path: Path, out_dir: Path, jobs: int, exercises: tuple[str, ...],
                 seed: int, timeout: float, submission_timeout: float, memory: str,
-                isolation_minimum: str, reveal: str,
-                roster: Path | None, layout: str, junit: Path | None,
+                isolation_minimum: str, reveal: str, roster: Path | None, layout: str,
+                assignment: str | None, assignment_id: int | None, junit: Path | None,
                 fail_under: float | None, no_plots: bool, no_timings: bool, force: bool,
                 quiet: bool) -> None:
     """Grade SUBMISSIONS (a folder of submissions, or one submission) into --out.
@@ -129,9 +138,12 @@ def run_command(submissions_path: Path, out_dir: Path, jobs: int, exercises: tup
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
 
     def work() -> GradeRun:
-        _check_paths(submissions_path, out_dir)
-        if roster is not None:
-            gradebook.load_roster(roster)  # a broken roster is reported before grading starts
+        header = gradebook.assignment_header(layout, assignment, assignment_id)
+        output = OutputOptions(reveal=reveal, roster=roster, layout=layout, assignment=header,
+                               include_timings=not no_timings, junit=junit, jobs=jobs,
+                               step_summary=Path(summary) if summary else None)
+        # Every path is tried before grading: a typo costs a line, not a graded class.
+        check_run_paths(submissions_path, out_dir, output)
         limit = parse_memory(memory)
         _require_isolation(isolation_minimum)
         bound = admit(jobs, limit)
@@ -139,11 +151,7 @@ def run_command(submissions_path: Path, out_dir: Path, jobs: int, exercises: tup
             jobs=bound.jobs, exercises=exercises or EXERCISES, seed=seed, timeout=timeout,
             submission_timeout=submission_timeout, memory_bytes=limit, plots=not no_plots,
             hide=(str(submissions_path.resolve()), str(out_dir.resolve())))
-        run = _grade(submissions_path, out_dir, options, quiet,
-                     OutputOptions(reveal=reveal, roster=roster, layout=layout,
-                                   include_timings=not no_timings, junit=junit, jobs=jobs,
-                                   step_summary=Path(summary) if summary else None),
-                     force=force)
+        run = _grade(submissions_path, out_dir, options, quiet, output, force=force)
         if not quiet:
             click.echo(bound.describe())
         return run
@@ -162,12 +170,10 @@ def _require_isolation(minimum: str) -> None:
 def _guarded(work: Callable[[], T]) -> T:
     try:
         return work()
-    except UsageError as exc:
+    except (UsageError, host.IsolationRefused) as exc:
         click.echo(f"grade: error: {exc}", err=True)
-        sys.exit(ExitCode.USAGE_ERROR)
-    except host.IsolationRefused as exc:
-        click.echo(f"grade: error: {exc}", err=True)
-        sys.exit(ExitCode.ISOLATION_REFUSED)
+        sys.exit(ExitCode.USAGE_ERROR if isinstance(exc, UsageError)
+                 else ExitCode.ISOLATION_REFUSED)
     except KeyboardInterrupt:
         # Outputs are written atomically, results.json last: whatever is there is a whole run.
         click.echo("grade: interrupted before the run finished", err=True)
@@ -182,19 +188,6 @@ def _check_threshold(run: GradeRun, threshold: float, quiet: bool) -> None:
             names = ", ".join(s.id for s in below[:10]) + (" ..." if len(below) > 10 else "")
             click.echo(f"below {threshold:g}%: {names}", err=True)
         sys.exit(ExitCode.BELOW_THRESHOLD)
-
-
-def _check_paths(source: Path, out_dir: Path) -> None:
-    if not source.exists():
-        raise UsageError(f"{source}: no such file or folder")
-    src, out = source.resolve(), out_dir.resolve()
-    if out == src or src in out.parents:
-        raise UsageError(f"the output folder {out_dir} is inside the submissions {source}; "
-                         "choose a folder outside it")
-    if out in src.parents:
-        raise UsageError(f"the submissions {source} are inside the output folder {out_dir}")
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"{out_dir} exists and is not a folder")
 
 
 def _grade(source: Path, out_dir: Path, options: GradeOptions, quiet: bool,
@@ -216,12 +209,17 @@ def _grade(source: Path, out_dir: Path, options: GradeOptions, quiet: bool,
         fresh = judges.grade(list(plan.regrade), progress.done) if plan.regrade else None
         progress.close()
     run = incremental.merge(plan, fresh, previous.run)
-    write_all(run, out_dir, output)
-    # After results.json: a run killed in between leaves a cache that only forces extra regrades.
-    incremental.save_cache(out_dir, incremental.build_cache(run, found, key))
+    with writing(out_dir):  # the paths were tried before grading; a full disk still may fail
+        write_all(run, out_dir, output)
+        # After results.json: a run killed in between leaves a cache that only forces regrades.
+        incremental.save_cache(out_dir, incremental.build_cache(run, found, key))
     if not quiet:
         _reuse_summary(previous, plan, len(found), force)
-        _summary(run, out_dir, time.perf_counter() - started)
+        for warning in (*run.warnings, *gradebook_warnings(run, output)):
+            click.echo(f"warning: {warning}", err=True)
+        for line in summary_lines(run, out_dir, time.perf_counter() - started,
+                                  {r.id for r in plan.reuse}):
+            click.echo(line)
     return run
 
 
@@ -236,20 +234,6 @@ def _reuse_summary(previous: incremental.Previous, plan: incremental.Split, tota
                    "changed since the last run)")
     elif previous.cache is not None:
         click.echo(f"reused {len(plan.reuse)} of {total} results (unchanged)")
-
-
-def _summary(run: GradeRun, out_dir: Path, seconds: float) -> None:
-    graded = [s for s in run.submissions if s.status == "graded"]
-    errors = len(run.submissions) - len(graded)
-    mean = (sum(s.score / s.max_score for s in graded if s.max_score) / len(graded) * 100
-            if graded else 0.0)
-    for warning in run.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    click.echo(f"graded {len(graded)} submission(s) in {seconds:.1f} s"
-               f"{f', {errors} could not be graded' if errors else ''}; mean score {mean:.1f}%")
-    click.echo(f"seed {run.seed}; isolation {run.isolation}")
-    click.echo(f"wrote {out_dir / 'results.json'}, {out_dir / 'grades.csv'}, "
-               f"{out_dir / 'index.html'} and one feedback.html per student")
 
 
 class _Progress:
@@ -287,7 +271,11 @@ def handout_command(out: Path) -> None:
 
     Nothing of reference/ (solutions, hidden suites) is included.
     """
-    written, built = _guarded(lambda: handout.write_handout(out))
+    def build() -> tuple[Path, handout.Handout]:
+        check_handout_path(out)
+        with writing(out):
+            return handout.write_handout(out)
+    written, built = _guarded(build)
     for note in built.skipped:
         click.echo(f"note: skipped exercises/{note}", err=True)
     exercises = sorted({n.split("/")[1] for n in built.files if n.count("/") == 2})
@@ -295,9 +283,8 @@ def handout_command(out: Path) -> None:
 
 
 @main.command("check")
-@click.argument("folder", required=False, default=".",
-                type=click.Path(path_type=Path, file_okay=False))
-@click.option("--out", "-o", "out_dir", type=click.Path(path_type=Path, file_okay=False),
+@click.argument("folder", required=False, default=".", type=click.Path(path_type=Path))
+@click.option("--out", "-o", "out_dir", type=click.Path(path_type=Path),
               help="Folder for the feedback page.  [default: FOLDER/feedback]")
 @click.option("--exercise", "exercises", multiple=True, type=click.Choice(EXERCISES),
               help="Check only this exercise (repeatable); default: every exercise you have a "
@@ -311,14 +298,21 @@ def check_command(folder: Path, out_dir: Path | None, exercises: tuple[str, ...]
 
     Runs them in the same sandbox as the course's grader and prints, per function, whether it
     passed and, for each failure, what went wrong and a hint. Hidden tests are not run.
+    Exits 1 when a check failed on a function you have begun (stubs not started do not count).
     """
-    click.echo(f"checking {folder} with the public tests...", err=True)
-    report = _guarded(lambda: check.run_check(folder, out_dir, exercises=exercises or EXERCISES,
-                                              timeout=timeout))
+    def work() -> check.CheckReport:
+        check_work_paths(folder, out_dir, check.FEEDBACK_DIR)
+        click.echo(f"checking {folder} with the public tests...", err=True)
+        with writing(out_dir or folder / check.FEEDBACK_DIR):
+            return check.run_check(folder, out_dir, exercises=exercises or EXERCISES,
+                                   timeout=timeout)
+    report = _guarded(work)
     _print_check(report)
     if open_page:
         import webbrowser
         webbrowser.open(report.page.resolve().as_uri())
+    # Non-zero when a check failed, so that a student's script or CI can stop on it.
+    sys.exit(report.exit_code)
 
 
 def _print_check(report: check.CheckReport) -> None:
@@ -362,7 +356,7 @@ def _print_failure(test: TestOutcome) -> None:
 @click.option("--submission", "submission_dir", type=click.Path(path_type=Path),
               default=gradescope_mode.SUBMISSION_DIR, show_default=True,
               help="The student's files, as Gradescope provides them.")
-@click.option("--results", type=click.Path(path_type=Path, dir_okay=False),
+@click.option("--results", type=click.Path(path_type=Path),
               default=gradescope_mode.RESULTS_FILE, show_default=True,
               help="Where Gradescope reads the results.")
 @click.option("--reveal", type=click.Choice(VISIBILITIES), default="after_published",
@@ -379,23 +373,31 @@ def gradescope_command(submission_dir: Path, results: Path, reveal: str,
                        submission_timeout: float, memory: str, isolation_minimum: str) -> None:
     """Grade the one submission of a Gradescope autograder run (used by run_autograder)."""
     def prepare() -> GradeOptions:
+        check_results_path(results, submission_dir)
         limit = parse_memory(memory)
         _require_isolation(isolation_minimum)
         return GradeOptions(jobs=1, exercises=exercises or EXERCISES, seed=seed,
                             timeout=timeout, submission_timeout=submission_timeout,
                             memory_bytes=limit)
     options = _guarded(prepare)
-    result = gradescope_mode.run_gradescope(submission_dir, results, options,
-                                            reveal_hidden=reveal)
+
+    def grade_one() -> SubmissionResult:
+        with writing(results):
+            return gradescope_mode.run_gradescope(submission_dir, results, options,
+                                                  reveal_hidden=reveal)
+    result = _guarded(grade_one)
     click.echo(f"{result.id}: {result.status}, {result.score:g} / {result.max_score:g}"
                f"{f' ({result.error})' if result.error else ''}; wrote {results}")
 
 
 @main.command("gradescope-package")
-@click.option("--out", "-o", type=click.Path(path_type=Path, dir_okay=False),
-              default=Path("autograder.zip"), show_default=True, help="The zip to write.")
+@click.option("--out", "-o", type=click.Path(path_type=Path), default=Path("autograder.zip"), show_default=True, help="The zip to write.")
 def gradescope_package_command(out: Path) -> None:
     """Build the autograder zip to upload to Gradescope (setup.sh, run_autograder, the grader)."""
-    names = _guarded(lambda: gradescope_package.build_package(out))
+    def build() -> list[str]:
+        check_file(out, "--out")
+        with writing(out):
+            return gradescope_package.build_package(out)
+    names = _guarded(build)
     click.echo(f"wrote {out} ({len(names)} files); upload it on the assignment's "
                "Configure Autograder page")

@@ -58,6 +58,10 @@ for every function, whether it passed, and for each failure what went wrong and 
 writes a feedback page with plots to `feedback/feedback.html`; `grade check --open` opens it in
 your browser. Only the exercises you have a file for are checked.
 
+`grade check` exits with 1 when a check fails, 0 otherwise (functions you have not started yet
+do not count), so a script or CI job can stop on it. The softmax_debug exercise starts with the
+bug you are asked to fix, so it fails until you fix it.
+
 You can also run `pytest` inside an exercise folder: the same public checks, without the sandbox.
 
 The public checks are the lesson's own examples and are worth a small part of each exercise's

@@ -1,19 +1,24 @@
 """Writes a GradeRun to the output folder: results.json, grades.csv, feedback pages, index.html.
 
-Every file is written atomically and only inside the output folder.
+Every file is written atomically and only inside the output folder. Every path a user names is
+checked here before any work starts (check_folder, check_file, check_run_paths), so a mistake
+costs a one-line message instead of a graded class and a traceback.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from grader.atomic import flush_all, safe_child, write_text_atomic
+from grader.atomic import flush_all, probe_folder, safe_child, write_text_atomic
+from grader.errors import UsageError
 from grader.records import EXERCISES, GradeRun
-from grader.reports import gradebook, html, junit, results_json
+from grader.reports import gradebook, html, junit, results_json, step_summary
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,8 @@ class OutputOptions:
     """Append a Markdown summary here (GitHub Actions' $GITHUB_STEP_SUMMARY)."""
     jobs: int = 1
     """Processes that render feedback pages side by side."""
+    assignment: str = gradebook.DEFAULT_ASSIGNMENT
+    """Header of the assignment column of the canvas and moodle layouts."""
 
 
 def write_all(run: GradeRun, out_dir: Path, options: OutputOptions) -> list[Path]:
@@ -58,14 +65,15 @@ def write_all(run: GradeRun, out_dir: Path, options: OutputOptions) -> list[Path
     written.append(gradebook.write_grades_csv(run, out_dir, exercises=EXERCISES, roster=roster))
     if options.layout != "plain":
         written.append(gradebook.write_grades_csv(run, out_dir, exercises=EXERCISES, roster=roster,
-                                                  layout=options.layout))
+                                                  layout=options.layout,
+                                                  assignment=options.assignment))
     if options.junit is not None:
-        written.append(junit.write_junit(run, options.junit))
+        written.append(junit.write_junit(run, options.junit, reveal=options.reveal))
     flush_all()  # the pages reach the disk before the results.json that lists them
     written.append(results_json.save_results_text(out_dir, texts["results"]))
     if options.step_summary is not None:
         with options.step_summary.open("a", encoding="utf-8") as summary:
-            summary.write(junit.github_summary_markdown(run) + "\n")
+            summary.write(step_summary.github_summary_markdown(run, reveal=options.reveal) + "\n")
     return written
 
 
@@ -130,3 +138,169 @@ def _remove_stale_temporaries(out_dir: Path) -> None:
         for stale in out_dir.glob(pattern):
             if stale.is_file() and not stale.is_symlink():
                 stale.unlink()
+
+
+def gradebook_warnings(run: GradeRun, options: OutputOptions) -> list[str]:
+    """What the instructor must know before importing the LMS file written for run."""
+    roster = gradebook.load_roster(options.roster) if options.roster else None
+    return gradebook.import_warnings(run, roster, options.layout, options.assignment)
+
+
+def summary_lines(run: GradeRun, out_dir: Path, seconds: float, reused: set[str]) -> list[str]:
+    """What a run prints when it ends; `reused` holds the ids whose earlier results were kept."""
+    graded = [s for s in run.submissions if s.status == "graded"]
+    errors = len(run.submissions) - len(graded)
+    mean = (sum(s.score / s.max_score for s in graded if s.max_score) / len(graded) * 100
+            if graded else 0.0)
+    # The reused results were graded by an earlier run: counted apart, so the time reads right.
+    fresh = sum(s.id not in reused for s in graded)
+    done = f"reused {len(reused)}, graded {fresh}" if reused else f"graded {fresh}"
+    return [f"{done} submission(s) in {seconds:.1f} s"
+            f"{f', {errors} could not be graded' if errors else ''}; "
+            f"mean score {gradebook.round_percent(mean):g}%",
+            f"seed {run.seed}; isolation {run.isolation}",
+            f"wrote {out_dir / 'results.json'}, {out_dir / 'grades.csv'}, "
+            f"{out_dir / 'index.html'} and one feedback.html per student"]
+
+
+# -- the paths a user names, checked before any work ------------------------------------------
+
+#: Files written straight into the output folder, which --junit must not name.
+OUT_FILES = frozenset({"results.json", "grades.csv", "grades-canvas.csv", "grades-moodle.csv",
+                       "index.html", ".grade-cache.json"})
+
+
+class OutputError(UsageError):
+    """An output that could not be written after all (disk full, permissions changed during the
+    run); reported in one line like a usage mistake."""
+
+
+@contextlib.contextmanager
+def writing(target: Path) -> Iterator[None]:
+    """Turn an OSError raised while writing under target into one line naming the file."""
+    try:
+        yield
+    except OSError as exc:
+        where = exc.filename if exc.filename is not None else target
+        raise OutputError(f"cannot write {where}: {_reason(exc)}") from None
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
+def _file_in_the_way(folder: Path) -> Path | None:
+    """The first of folder and its parents (as the user wrote them) that exists as a non-folder."""
+    for path in (folder, *folder.parents):
+        if path.exists():
+            return None if path.is_dir() else path
+        if path.is_symlink():
+            return path  # a dangling link: nothing can be created through it
+    return None
+
+
+def check_folder(folder: Path, label: str) -> None:
+    """UsageError unless files can be written in folder (created if missing); the file system is
+    left as it was."""
+    blocker = _file_in_the_way(folder)
+    if blocker == folder:
+        raise UsageError(f"{label} {folder}: exists and is not a folder")
+    if blocker is not None:
+        raise UsageError(f"{label} {folder}: {blocker} is a file, not a folder")
+    existed = folder.is_dir()
+    try:
+        probe_folder(folder)
+    except OSError as exc:
+        doing = "cannot write in this folder" if existed else "cannot create this folder"
+        raise UsageError(f"{label} {folder}: {doing} ({_reason(exc)})") from None
+
+
+def check_file(path: Path, label: str) -> None:
+    """UsageError unless a file can be written at path (its folder created if missing)."""
+    if path.is_dir():
+        raise UsageError(f"{label} {path}: is a folder, not a file")
+    blocker = _file_in_the_way(path.parent)
+    if blocker is not None:
+        raise UsageError(f"{label} {path}: {blocker} is a file, not a folder")
+    existed = path.parent.is_dir()
+    try:
+        probe_folder(path.parent)
+    except OSError as exc:
+        doing = "cannot write a file in" if existed else "cannot create the folder"
+        raise UsageError(f"{label} {path}: {doing} {path.parent} ({_reason(exc)})") from None
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether path is folder or below it, links resolved."""
+    inner, outer = path.resolve(), folder.resolve()
+    return inner == outer or outer in inner.parents
+
+
+def check_run_paths(source: Path, out_dir: Path, options: OutputOptions) -> None:
+    """UsageError for the first path of `grade run` that is missing, misplaced or unwritable."""
+    if not source.exists():
+        raise UsageError(f"{source}: no such file or folder")
+    if _inside(out_dir, source):
+        raise UsageError(f"the output folder {out_dir} is inside the submissions {source}; "
+                         "choose a folder outside it")
+    if _inside(source, out_dir):
+        raise UsageError(f"the submissions {source} are inside the output folder {out_dir}")
+    if options.roster is not None:
+        _check_roster(options.roster)
+    check_folder(out_dir, "--out")
+    if options.junit is not None:
+        _check_junit(options.junit, source, out_dir, options.roster)
+    if options.step_summary is not None:
+        check_file(options.step_summary, "$GITHUB_STEP_SUMMARY")
+
+
+def _check_roster(roster: Path) -> None:
+    if not roster.exists():
+        raise UsageError(f"--roster {roster}: no such file")
+    if roster.is_dir():
+        raise UsageError(f"--roster {roster}: is a folder, not a CSV file")
+    gradebook.load_roster(roster)  # its own one-line messages for a malformed file
+
+
+def _check_junit(junit: Path, source: Path, out_dir: Path, roster: Path | None) -> None:
+    if _inside(junit, source):
+        raise UsageError(f"--junit {junit} is inside the submissions {source}; "
+                         "choose a file outside them")
+    if _inside(out_dir, junit):
+        raise UsageError(f"--junit {junit}: the output folder {out_dir} goes there; "
+                         "choose another file")
+    if junit.resolve().parent == out_dir.resolve() and junit.name in OUT_FILES:
+        raise UsageError(f"--junit {junit}: grade writes its own {junit.name} there; "
+                         "choose another name")
+    if roster is not None and junit.resolve() == roster.resolve():
+        raise UsageError(f"--junit {junit} is the roster; choose another file")
+    check_file(junit, "--junit")
+
+
+def check_handout_path(out: Path) -> None:
+    """`grade handout --out`: a zip file, or a folder."""
+    if out.suffix.lower() == ".zip":
+        check_file(out, "--out")
+    elif out.is_dir() and any(out.iterdir()):
+        # An old handout is not merged into: said before the handout is built.
+        raise UsageError(f"--out {out}: exists and is not empty; remove it or choose another")
+    else:
+        check_folder(out, "--out")
+
+
+def check_work_paths(folder: Path, out_dir: Path | None, feedback: str) -> None:
+    """`grade check [FOLDER] [--out DIR]`; a missing FOLDER is left to the check's own message."""
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{folder} is a file; run `grade check` in the folder that holds it")
+    if out_dir is not None:
+        check_folder(out_dir, "--out")
+    elif folder.is_dir():
+        check_folder(folder / feedback, "feedback folder")
+
+
+def check_results_path(results: Path, submission_dir: Path) -> None:
+    """`grade gradescope --results`: a file outside the student's files."""
+    if submission_dir.exists() and _inside(results, submission_dir):
+        raise UsageError(f"--results {results} is inside the submission {submission_dir}; "
+                         "choose a file outside it")
+    check_file(results, "--results")

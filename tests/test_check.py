@@ -69,7 +69,8 @@ def handout_check(tmp_path_factory: pytest.TempPathFactory
 def test_check_prints_each_function_with_message_and_hint(
         handout_check: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
     _, done = handout_check
-    assert done.returncode == 0, done.stderr
+    # relu fails (and so does softmax_debug's stub, the unstable softmax it asks to fix).
+    assert done.returncode == check.FAILED_EXIT, done.stderr
     out = done.stdout
     assert re.search(r"FAIL\s+relu", out) and re.search(r"PASS\s+sigmoid", out)
     assert re.search(r"PASS\s+softmax", out)
@@ -91,10 +92,10 @@ def test_rerun_ignores_its_own_feedback_folder_and_works_in_one_exercise(
         handout_check: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path) -> None:
     root, _ = handout_check
     again = grade("check", root, "--out", tmp_path / "fb")
-    assert again.returncode == 0, again.stderr
+    assert again.returncode == check.FAILED_EXIT, again.stderr
     assert re.search(r"FAIL\s+relu", again.stdout) and (tmp_path / "fb" / "feedback.html").is_file()
     one = grade("check", cwd=root / "exercises" / "activations")
-    assert one.returncode == 0, one.stderr
+    assert one.returncode == check.FAILED_EXIT, one.stderr
     assert "activations.py" in one.stdout and "leaky_relu" not in one.stdout
 
 
@@ -214,3 +215,81 @@ def test_as_single_folds_exercise_folders_into_one() -> None:
     assert "copy in activations/ was graded" in merged.problems[1]
     alone = single.as_single([replace(found[1])], "me")
     assert alone.error is not None and alone.sources == {}
+
+
+def test_exit_code_says_whether_begun_work_failed() -> None:
+    stub = dict(pitfall="not_implemented", message="not implemented yet")
+    passed = _outcome("a", "relu", "passed", "visible")
+    todo = _outcome("b", "tanh", "error", "visible", **stub)
+    wrong = _outcome("c", "sigmoid", "failed", "visible")
+
+    def report(*tests: Outcome) -> check.CheckReport:
+        result = SubmissionResult(id="me", status="graded", score=0.0, max_score=3.0, tests=tests)
+        return check.CheckReport(result=result, page=Path("p"), functions=check.summarize(result),
+                                 warnings=())
+
+    # Functions not started yet (TODO) do not fail the command; a wrong one (FAIL) does.
+    assert report(passed, todo).exit_code == 0
+    assert report(passed, todo, wrong).exit_code == check.FAILED_EXIT != 0
+
+
+def test_a_check_where_no_test_ran_is_an_error(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never 'public checks: 0 / 0 points' and a clean exit: that hid a broken installation."""
+    (tmp_path / "activations.py").write_text(NP_MAX_RELU)
+    empty = SubmissionResult(id="me", status="graded", score=0.0, max_score=0.0, tests=())
+    run = GradeRun(grader_version="x", seed=1, isolation="none", submissions=(empty,))
+    monkeypatch.setattr(check, "grade_submissions", lambda *args: run)
+    with pytest.raises(check.CheckNotRun, match="no public check could run for activations"):
+        check.run_check(tmp_path, portable=True)
+    assert issubclass(check.CheckNotRun, UsageError)  # one line and exit 2, not a traceback
+
+
+def _course_without_reference(root: Path) -> Path:
+    """What a student's wheel installs: the course material minus reference/, plus the plots'
+    reference curves as values (what hatch_build.py writes)."""
+    import json
+    import shutil
+
+    from grader.judge import plots
+
+    def reference(exercise: str) -> object:
+        import importlib
+        return importlib.import_module(f"reference.{exercise}")
+
+    for folder in ("exercises", "templates", "schemas"):
+        shutil.copytree(paths.course_root() / folder, root / folder,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    curves = root / plots.CURVES_FILE
+    curves.parent.mkdir(parents=True)
+    curves.write_text(json.dumps(plots.reference_curves(reference)))  # type: ignore[arg-type]
+    return root
+
+
+def test_the_check_needs_nothing_of_the_reference(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A student's install checks and plots exactly as the instructor's does.
+
+    The portable path judges in this process, so the course root can be swapped here.
+    """
+    folder = tmp_path / "work"
+    folder.mkdir()
+    (folder / "activations.py").write_text(NP_MAX_RELU)
+    (folder / "scaling.py").write_text("def softmax_temperature(z, t):\n    return z / t\n")
+    with_reference = check.run_check(folder, tmp_path / "a", portable=True)
+    course = _course_without_reference(tmp_path / "course")
+    monkeypatch.setattr(paths, "course_root", lambda: course)
+    # pytest imports a test file by its name: the copies would clash with the modules just run.
+    for name in [m for m in sys.modules if m.startswith("test_") and m.endswith("_public")]:
+        monkeypatch.delitem(sys.modules, name)
+    without = check.run_check(folder, tmp_path / "b", portable=True)
+    assert not paths.reference_dir().exists()
+
+    def seen(report: check.CheckReport) -> list[tuple[str, str, str, float]]:
+        return [(t.id, t.outcome, t.message, t.score) for t in report.result.tests]
+
+    assert seen(without) == seen(with_reference) and without.exit_code == check.FAILED_EXIT
+    assert {t.id.split("::")[0] for t in without.result.tests} == {
+        "test_activations_public", "test_scaling_public"}
+    assert without.result.curves == with_reference.result.curves
+    assert len(without.result.curves) >= 5  # activations' four and scaling's entropy

@@ -6,6 +6,7 @@ import csv
 import json
 import math
 import os
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
@@ -17,15 +18,17 @@ from grader.atomic import safe_child, write_bytes_atomic, write_text_atomic
 from grader.errors import UsageError
 from grader.records import EXERCISES, Curve, GradeRun, SubmissionResult
 from grader.records import TestOutcome as Outcome  # aliased so pytest does not try to collect it
-from grader.reports.gradebook import load_roster, write_grades_csv
+from grader.reports.gradebook import assignment_header, import_warnings, load_roster, percent
+from grader.reports.gradebook import round_percent, write_grades_csv
 from grader.reports.gradescope import to_gradescope, write_gradescope
-from grader.reports.junit import github_summary_markdown, md_cell, write_junit
+from grader.reports.junit import write_junit
 from grader.reports.results_json import (
     dict_to_run,
     read_results_json,
     run_to_dict,
     write_results_json,
 )
+from grader.reports.step_summary import github_summary_markdown, md_cell
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE_ID = "=cmd|' /C calc'!A0"
@@ -194,7 +197,7 @@ def test_plain_grades_columns_and_values(tmp_path: Path) -> None:
     by_id = {r["id"]: r for r in rows}
     assert by_id["alice"] == {"id": "alice", "score": "3", "max_score": "6", "percent": "50",
                               "activations": "1", "leaky_relu": "2"}
-    assert by_id["'" + HOSTILE_ID]["percent"] == "83.33"
+    assert by_id["'" + HOSTILE_ID]["percent"] == "83.3"
     assert by_id["zed"]["score"] == "0"
 
 
@@ -266,9 +269,76 @@ def test_moodle_layout(tmp_path: Path) -> None:
     assert list(rows[0]) == ["Email address", "ID number", "Activations"]
     assert rows[0] == {"Email address": "alice@example.edu", "ID number": "S001",
                        "Activations": "3"}
+    # The submission the roster does not list has nothing Moodle could match: left out, named.
+    assert [r["ID number"] for r in rows] == ["S001", "S003", "S026"]
+    assert import_warnings(_run(), roster, "moodle", "Activations") == [
+        f"grades-moodle.csv leaves out 1 student(s) Moodle could not match (no email or ID "
+        f"number): {HOSTILE_ID} (not on the roster); give each an email or sis_id in the roster "
+        "to import them"]
     no_roster = _read_csv(write_grades_csv(_run(), tmp_path, exercises=EXERCISES,
                                            layout="moodle"))
     assert [r["ID number"] for r in no_roster] == ["'" + HOSTILE_ID, "alice", "zed"]
+    assert import_warnings(_run(), None, "moodle", "Activations") == []
+
+
+def test_moodle_warning_names_ten_and_counts_the_rest(tmp_path: Path) -> None:
+    many = [replace(_alice(), id=f"s{i:02d}") for i in range(12)]
+    roster = load_roster(_write_roster(tmp_path, "id,name,email\nalice,Alice,\n"))
+    [warning] = import_warnings(_run(*many), roster, "moodle", "A")
+    assert warning.startswith("grades-moodle.csv leaves out 13 student(s) Moodle could not "
+                              "match (no email or ID number): alice (no email or sis_id in "
+                              "the roster), s00 (not on the roster), s01 (not on the roster)")
+    assert "s08 (not on the roster) and 3 more; give each" in warning
+    path = write_grades_csv(_run(*many), tmp_path, exercises=EXERCISES, roster=roster,
+                            layout="moodle", assignment="A")
+    assert path.read_bytes() == b"Email address,ID number,A\r\n"
+
+
+@pytest.mark.parametrize(("score", "maximum", "shown"), [
+    (1, 6, 16.7), (3.57, 100, 3.6), (3.45, 100, 3.5), (5.999999999999999, 10, 60.0),
+    (99.96, 100, 99.9), (0.01, 100, 0.1), (0, 100, 0.0), (7, 7, 100.0), (1, 0, 0.0),
+])
+def test_one_rounding_rule_for_percentages(score: float, maximum: float, shown: float) -> None:
+    assert percent(score, maximum) == shown
+
+
+def test_round_percent_rounds_half_up() -> None:
+    assert [round_percent(v) for v in (16.666, 3.57, 0.05, 54.25, 12.0)] == [
+        16.7, 3.6, 0.1, 54.3, 12.0]
+
+
+@pytest.mark.parametrize(("layout", "name", "number", "header"), [
+    ("canvas", None, None, "Activations lesson"),
+    ("canvas", None, 1234, "Activations lesson (1234)"),
+    ("canvas", "Week 3", 77, "Week 3 (77)"),
+    ("canvas", " Week 3 (77) ", None, "Week 3 (77)"),
+    ("canvas", "Week 3 (77)", 77, "Week 3 (77)"),
+    ("moodle", "Week 3", None, "Week 3"),
+    ("plain", None, None, "Activations lesson"),
+])
+def test_assignment_header(layout: str, name: str | None, number: int | None,
+                           header: str) -> None:
+    assert assignment_header(layout, name, number) == header
+
+
+@pytest.mark.parametrize(("layout", "name", "number", "message"), [
+    ("plain", "Week 3", None, "--assignment names the assignment column of --gradebook canvas"),
+    ("plain", None, 5, "--assignment-id names the assignment column"),
+    ("moodle", None, 5, "--assignment-id is for --gradebook canvas"),
+    ("canvas", "Week 3 (77)", 78, "names assignment id 77, --assignment-id says 78"),
+    ("canvas", "  ", None, "--assignment: give the assignment's name"),
+])
+def test_assignment_options_that_cannot_work(layout: str, name: str | None, number: int | None,
+                                             message: str) -> None:
+    with pytest.raises(UsageError, match=re.escape(message)):
+        assignment_header(layout, name, number)
+
+
+def test_canvas_warns_only_without_an_assignment_id() -> None:
+    assert import_warnings(_run(), None, "canvas", "Activations lesson (1234)") == []
+    [warning] = import_warnings(_run(), None, "canvas", "Activations lesson")
+    assert warning.startswith("grades-canvas.csv: the column 'Activations lesson' has no "
+                              "assignment id, so Canvas will offer to create a new assignment")
 
 
 def test_unknown_layout_is_a_usage_error(tmp_path: Path) -> None:
@@ -305,7 +375,11 @@ def test_gradescope_validates_and_hides_hidden_messages(tmp_path: Path) -> None:
         data = to_gradescope(result, run, execution_time=12.34567)
         jsonschema.validate(data, schema)
         assert SECRET not in json.dumps(data, ensure_ascii=False)
+    # Whole seconds, as Gradescope's specification shows them, rounded up.
+    assert to_gradescope(run.submissions[0], run, execution_time=12.34567)["execution_time"] == 13
+    assert to_gradescope(run.submissions[0], run, execution_time=0)["execution_time"] == 0
     alice = to_gradescope(run.submissions[1], run, execution_time=1.0)
+    assert type(alice["execution_time"]) is int and alice["execution_time"] == 1
     tests = alice["tests"]
     assert isinstance(tests, list)
     assert [t["visibility"] for t in tests] == ["visible"] * 3 + ["after_published"] * 2
@@ -354,13 +428,21 @@ def test_junit_counts_with_junitparser(tmp_path: Path) -> None:
     assert "ReLU keeps positives" in failed.result[0].text
 
 
-def test_junit_and_summary_keep_hidden_messages_out(tmp_path: Path) -> None:
+def test_junit_and_summary_follow_reveal(tmp_path: Path) -> None:
     run = _run()
     default = write_junit(run, tmp_path / "junit.xml").read_text("utf-8")
     assert SECRET not in default and "Loops over elements are too slow." in default
-    revealed = write_junit(run, tmp_path / "all.xml", include_hidden_messages=True)
+    assert "huge" not in default and 'name="hidden test 1 of 2 (leaky_relu.py)"' in default
+    names = write_junit(run, tmp_path / "names.xml", reveal="names").read_text("utf-8")
+    assert SECRET not in names and 'name="test_leaky_relu::huge"' in names
+    revealed = write_junit(run, tmp_path / "all.xml", reveal="all")
     assert SECRET in revealed.read_text("utf-8")
-    assert md_cell(SECRET) in github_summary_markdown(run, include_hidden_messages=True)
+    summary = github_summary_markdown(run)
+    assert "huge" not in summary and "1 hidden test failed" in summary
+    assert "huge works (hidden): timeout" in github_summary_markdown(run, reveal="names")
+    assert md_cell(SECRET) in github_summary_markdown(run, reveal="all")
+    with pytest.raises(ValueError, match="reveal must be one of"):
+        write_junit(run, tmp_path / "typo.xml", reveal="some")
 
 
 def test_junit_survives_control_characters(tmp_path: Path) -> None:
@@ -375,15 +457,20 @@ def test_junit_survives_control_characters(tmp_path: Path) -> None:
 
 def test_github_summary_escapes_cells() -> None:
     text = github_summary_markdown(_run())
-    table = [line for line in text.splitlines() if line.startswith("| ")]
+    class_part, *sections = text.split("\n### ")
+    table = [line for line in class_part.splitlines() if line.startswith("| ")]
     assert len(table) == 4
     for line in table:
         assert line.replace("\\|", "").count("|") == 5  # Student, Score, two exercises
     assert "| Student | Score | activations | leaky\\_relu |" == table[0]
     assert "alice | 3 / 6 (50%) | 1 / 2 | 2 / 4 |" in text
-    assert "not graded" in text and "Hint: ReLU keeps positives" in text
+    rows = [line for part in sections for line in part.splitlines() if line.startswith("| ")]
+    assert all(line.replace("\\|", "").count("|") == 5 for line in rows)  # 4 columns each
+    assert "| activations | relu() | 1 / 2 | FAIL |" in rows
+    assert "| leaky\\_relu | module checks | 0 / 1 | FAIL |" in rows
+    assert "Not graded: corrupt zip" in text and "- ReLU keeps positives" in text
     assert SECRET not in text and "Loops over elements are too slow" in text
-    assert "a\\|b c" in text
+    assert "negative works: a\\|b" in text and sections[0].startswith("=cmd\\|")
 
 
 # -- atomic writes and paths --------------------------------------------------------------------

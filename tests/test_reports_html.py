@@ -282,8 +282,12 @@ def test_index_summarises_the_class(env: jinja2.Environment) -> None:
 
 
 def test_percent_never_rounds_up_to_full() -> None:
-    assert fmt_percent(199, 200) == "99%"
+    assert fmt_percent(199, 200) == "99.5%"
+    assert fmt_percent(19999, 20000) == "99.9%"  # 99.995 would round to 100
     assert fmt_percent(200, 200) == "100%"
+    # One rule everywhere, never truncated: that of grades.csv.
+    assert fmt_percent(2.5, 70) == "3.6%" and fmt_percent(1, 6) == "16.7%"
+    assert fmt_percent(6, 10) == "60%" and fmt_percent(1, 100000) == "0.1%"
 
 
 def test_pages_are_valid_html5(env: jinja2.Environment) -> None:

@@ -18,6 +18,7 @@ from markupsafe import Markup
 
 from grader.records import EXERCISES, Curve, Entry, GradeRun, SubmissionResult, TestOutcome
 from grader.reports import svg
+from grader.reports.gradebook import percent, round_percent
 from grader.reports.shared import Shared, outcome_key
 from grader.reports.svg_parts import safe_text
 
@@ -50,12 +51,14 @@ def percent_value(score: float, max_score: float) -> float:
 
 
 def fmt_percent(score: float, max_score: float) -> str:
-    """Rounded percent that never reads 100% unless every point was earned."""
-    value = percent_value(score, max_score)
-    # Rounded first: a sum of float points like 5.999999999999999 of 10 is 60%, not 59%.
-    value = round(value, 6)
-    shown = math.floor(value) if round(score, 6) < round(max_score, 6) else round(value)
-    return f"{shown}%"
+    """The percent of grades.csv (gradebook.percent: one decimal, rounded, 100% only when every
+    point was earned), without a trailing .0: 3.6%, 16.7%, 60%."""
+    return fmt_percent_value(percent(score, max_score))
+
+
+def fmt_percent_value(value: float) -> str:
+    """A percent already rounded to one decimal, as shown: 3.6%, 60%."""
+    return f"{value:.1f}".rstrip("0").rstrip(".") + "%"
 
 
 def student_href(student_id: str) -> str:

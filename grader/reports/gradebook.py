@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import csv
 import io
+import math
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +27,10 @@ from grader.records import GradeRun, SubmissionResult
 
 LAYOUTS = ("plain", "canvas", "moodle")
 DEFAULT_ASSIGNMENT = "Activations lesson"
+#: A header that already names a Canvas assignment id: "Name (1234)".
+_WITH_ID = re.compile(r"(.*\S)\s*\((\d+)\)")
+#: Students a warning names before it says how many more there are.
+_NAMED = 10
 
 #: Optional roster columns, in the order they appear in the plain layout.
 ROSTER_FIELDS = ("name", "email", "sis_id", "lms_id", "section")
@@ -69,6 +75,25 @@ class Roster:
 def neutralise(cell: str) -> str:
     """Prefix an apostrophe so spreadsheets show the text instead of evaluating it as a formula."""
     return "'" + cell if cell.startswith(_FORMULA_PREFIXES) else cell
+
+
+def round_percent(value: float) -> float:
+    """A percent rounded half up to one decimal: 3.57 -> 3.6, 16.666 -> 16.7 (never truncated)."""
+    # Rounded to 6 places first: float sums such as 59.99999999999999 are 60.
+    return math.floor(round(value, 6) * 10 + 0.5) / 10
+
+
+def percent(score: float, max_score: float) -> float:
+    """score as a percent of max_score by round_percent's rule, except that it reads 100 only
+    when every point was earned and 0 only when none was."""
+    if max_score <= 0:
+        return 0.0
+    shown = round_percent(100.0 * score / max_score)
+    if round(score, 6) < round(max_score, 6):
+        shown = min(shown, 99.9)
+    if round(score, 6) > 0:
+        shown = max(shown, 0.1)
+    return shown
 
 
 def _fmt(value: float) -> str:
@@ -214,12 +239,11 @@ def _plain_table(
     run_max = _run_max(run)
     for row in _rows(run, roster):
         maximum = row.result.max_score if row.result is not None else run_max
-        percent = 100.0 * row.score / maximum if maximum > 0 else 0.0
         cells = [neutralise(row.id)]
         if roster is not None:
             entry = row.entry or RosterEntry(id=row.id)
             cells += [neutralise(getattr(entry, f)) for f in roster.columns] + [row.status]
-        cells += [_fmt(row.score), _fmt(maximum), _fmt(round(percent, 2))]
+        cells += [_fmt(row.score), _fmt(maximum), _fmt(percent(row.score, maximum))]
         cells += [_fmt(_exercise_points(row.result, e)) for e in columns]
         table.append(cells)
     return table
@@ -240,12 +264,76 @@ def _canvas_table(run: GradeRun, roster: Roster | None, assignment: str) -> list
 
 
 def _moodle_table(run: GradeRun, roster: Roster | None, assignment: str) -> list[list[str]]:
-    """Header and rows of the Moodle CSV grade import layout."""
+    """Header and rows of the Moodle CSV grade import layout (rows Moodle cannot match left out:
+    see moodle_left_out)."""
     table = [["Email address", "ID number", assignment]]
     for row in _rows(run, roster):
+        if roster is not None and _moodle_blank(row):
+            continue
         entry = row.entry if row.entry is not None else RosterEntry(id=row.id, sis_id=row.id)
         table.append([neutralise(entry.email), neutralise(entry.sis_id), _fmt(row.score)])
     return table
+
+
+def _moodle_blank(row: _Row) -> bool:
+    """Whether a row has neither an email nor an ID number from the roster to be matched by."""
+    return row.entry is None or not (row.entry.email or row.entry.sis_id)
+
+
+def moodle_left_out(run: GradeRun, roster: Roster | None) -> list[str]:
+    """The students grades-moodle.csv leaves out, each with why: with a roster, a row is matched
+    by the roster's email or sis_id, and one with neither would only be refused by Moodle's
+    import (without a roster every row is kept, its ID number being the submission id)."""
+    if roster is None:
+        return []
+    return [f"{row.id} (not on the roster)" if row.entry is None
+            else f"{row.id} (no email or sis_id in the roster)"
+            for row in _rows(run, roster) if _moodle_blank(row)]
+
+
+def assignment_header(layout: str, name: str | None, assignment_id: int | None) -> str:
+    """The header of the canvas or moodle assignment column; UsageError for options that would
+    have no effect or that disagree.
+
+    Canvas updates an existing assignment only when the header reads "Name (id)", the id being
+    the number in the assignment's address; any other header is offered as a new assignment.
+    """
+    if layout == "plain" and (name is not None or assignment_id is not None):
+        option = "--assignment" if name is not None else "--assignment-id"
+        raise UsageError(f"{option} names the assignment column of --gradebook canvas or "
+                         "moodle; grades.csv has one column per exercise")
+    if assignment_id is not None and layout != "canvas":
+        raise UsageError("--assignment-id is for --gradebook canvas; Moodle asks which grade "
+                         "item the column goes to when you import it")
+    title = DEFAULT_ASSIGNMENT if name is None else name.strip()
+    if not title:
+        raise UsageError("--assignment: give the assignment's name as the gradebook shows it")
+    named = _WITH_ID.fullmatch(title)
+    if assignment_id is None:
+        return title
+    if named is not None:
+        if int(named.group(2)) != assignment_id:
+            raise UsageError(f"--assignment {title!r} names assignment id {named.group(2)}, "
+                             f"--assignment-id says {assignment_id}; give one of them")
+        return title
+    return f"{title} ({assignment_id})"
+
+
+def import_warnings(run: GradeRun, roster: Roster | None, layout: str,
+                    assignment: str) -> list[str]:
+    """What the instructor must know before importing the file the layout writes, one line each."""
+    if layout == "canvas" and _WITH_ID.fullmatch(assignment) is None:
+        return [f"grades-canvas.csv: the column {assignment!r} has no assignment id, so Canvas "
+                "will offer to create a new assignment; to update an existing one pass "
+                "--assignment-id N (N from the assignment's address, .../assignments/N)"]
+    left_out = moodle_left_out(run, roster) if layout == "moodle" else []
+    if not left_out:
+        return []
+    named = ", ".join(left_out[:_NAMED])
+    more = f" and {len(left_out) - _NAMED} more" if len(left_out) > _NAMED else ""
+    return [f"grades-moodle.csv leaves out {len(left_out)} student(s) Moodle could not match "
+            f"(no email or ID number): {named}{more}; give each an email or sis_id in the "
+            "roster to import them"]
 
 
 def _csv_text(table: list[list[str]]) -> str:
@@ -283,7 +371,9 @@ def write_grades_csv(
     and one grade column named ``assignment``. In Moodle's Grades > Import > CSV file, set
     "Identify user by" to map from "Email address" to Email address (or "ID number" to ID
     number), and map the grade column to the grade item; its maximum grade must be at least the
-    run's max_score. Without a roster, "ID number" holds the submission id.
+    run's max_score. Without a roster, "ID number" holds the submission id; with one, rows with
+    neither an email nor a sis_id (submissions not on the roster among them) are left out, since
+    Moodle could not match them (see moodle_left_out and import_warnings).
 
     In every layout students with no submission get 0.
     """

@@ -13,12 +13,14 @@ from markupsafe import Markup
 
 from grader.records import GradeRun, SubmissionResult, TestOutcome
 from grader.reports import svg
+from grader.reports.gradebook import round_percent
 from grader.reports.context import (
     RunFooter,
     by_exercise,
     clip,
     exercise_order,
     fmt_percent,
+    fmt_percent_value,
     fmt_points,
     function_label,
     percent_value,
@@ -132,7 +134,8 @@ def class_stats(subs: Sequence[SubmissionResult]) -> ClassStats:
     errored = sum(s.status == "error" for s in subs)
     return ClassStats(len(subs), len(subs) - errored, errored, fmt_points(top),
                       fmt_points(statistics.fmean(scores)), fmt_points(statistics.median(scores)),
-                      f"{statistics.fmean(percents):.0f}%", f"{statistics.median(percents):.0f}%")
+                      fmt_percent_value(round_percent(statistics.fmean(percents))),
+                      fmt_percent_value(round_percent(statistics.median(percents))))
 
 
 def _all_tests(subs: Sequence[SubmissionResult]) -> list[TestOutcome]:
