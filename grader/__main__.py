@@ -2,4 +2,5 @@
 
 from grader.cli import main
 
-main()
+# The name users know it by in usage lines, rather than "python -m grader".
+main(prog_name="grade")

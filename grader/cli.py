@@ -375,7 +375,12 @@ def gradescope_command(submission_dir: Path, results: Path, reveal: str,
     def prepare() -> GradeOptions:
         check_results_path(results, submission_dir)
         limit = parse_memory(memory)
-        _require_isolation(isolation_minimum)
+        try:
+            _require_isolation(isolation_minimum)
+        except host.IsolationRefused:
+            # The student still gets a result that says it was not their work that failed.
+            gradescope_mode.write_not_graded(results, gradescope_mode.REFUSED)
+            raise
         return GradeOptions(jobs=1, exercises=exercises or EXERCISES, seed=seed,
                             timeout=timeout, submission_timeout=submission_timeout,
                             memory_bytes=limit)

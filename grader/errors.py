@@ -13,7 +13,8 @@ class ExitCode(enum.IntEnum):
     BELOW_THRESHOLD = 1
     """--fail-under was given and a score fell below it."""
     USAGE_ERROR = 2
-    """The command line or its inputs were wrong; nothing was graded."""
+    """The command line or its inputs were wrong (nothing was graded), or an output could not
+    be written (the message names it)."""
     ISOLATION_REFUSED = 3
     """The host cannot isolate student code as well as asked (--isolation-minimum); nothing
     was graded and the message says how to enable what is missing."""
