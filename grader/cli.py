@@ -13,7 +13,7 @@ from typing import Any, Callable, TypeVar
 import click
 
 from grader import __version__, check, gradescope_mode, gradescope_package, handout, incremental
-from grader import submissions
+from grader import pitfalls, submissions
 from grader.engine import GradeOptions, Judges
 from grader.errors import ExitCode, UsageError
 from grader.outputs import OutputOptions, check_run_paths, gradebook_warnings, summary_lines
@@ -145,6 +145,7 @@ def run_command(submissions_path: Path, out_dir: Path, jobs: int, exercises: tup
         # Every path is tried before grading: a typo costs a line, not a graded class.
         check_run_paths(submissions_path, out_dir, output)
         limit = parse_memory(memory)
+        pitfalls.verify_course()
         _require_isolation(isolation_minimum)
         bound = admit(jobs, limit)
         options = GradeOptions(

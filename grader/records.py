@@ -103,7 +103,7 @@ class TestOutcome:
     hints: tuple[str, ...] = ()
     """Lesson hints for the misconception this test detects, shown when it fails."""
     pitfall: str | None = None
-    """Id of the pitfall this test detects (see grader.judge.hints), if any."""
+    """Id of the pitfall this test detects (see grader.pitfalls), if any."""
     misconception: str = ""
     """One sentence naming the misconception in the lesson's words, when a pitfall was detected."""
     advisories: tuple[str, ...] = ()

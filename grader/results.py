@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from grader import __version__
-from grader.judge import hints, style
+from grader import pitfalls
+from grader.judge import style
 from grader.records import Curve, Entry, GradeRun, Submission, SubmissionResult, TestOutcome
 from grader.sandbox.host import level
 
@@ -115,7 +116,7 @@ def _outcome(raw: dict[str, Any], meta: dict[str, Any],
     outcome = {"passed": "passed", "failed": "failed", "timeout": "timeout"}.get(kind, "error")
     message = "" if passed else str(verdict.get("message") or _crash_text(raw))
     pitfall = verdict.get("detected_pitfall") or (meta.get("pitfall") if kind == "failed" else None)
-    found = hints.lookup(pitfall) if pitfall else None
+    found = pitfalls.lookup(pitfall) if pitfall else None
     return TestOutcome(
         id=str(meta.get("test_id", raw.get("nodeid", ""))),
         exercise=str(meta.get("exercise", "")), function=meta.get("function"),

@@ -23,7 +23,7 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
-from grader.judge.hints import lookup
+from grader.pitfalls import lookup
 from grader.reports.context import fmt_percent, fmt_points
 
 pytestmark = pytest.mark.browser

@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from grader.engine import GradeOptions, grade_submissions
-from grader.judge import hints
+from grader import pitfalls
 from grader.records import GradeRun, SubmissionResult
 from grader.submissions import discover
 from tests.mistakes.cases import CASES, CORRECT, MISTAKES_DIR
@@ -41,10 +41,10 @@ def test_mistake_loses_points_only_where_it_is(graded: dict[str, SubmissionResul
     in_module = [t for t in result.tests if t.exercise == case.module]
     lost = {t.function for t in in_module if t.outcome != "passed"}
     assert lost == set(case.broken_functions), [(t.id, t.message) for t in in_module if t.outcome != "passed"]
-    pitfalls = {t.pitfall for t in in_module if t.outcome != "passed"}
-    assert case.pitfall in pitfalls
+    reported = {t.pitfall for t in in_module if t.outcome != "passed"}
+    assert case.pitfall in reported
     reported = next(t for t in in_module if t.pitfall == case.pitfall)
-    expected = hints.lookup(case.pitfall)
+    expected = pitfalls.lookup(case.pitfall)
     assert expected is not None
     assert reported.misconception == expected.misconception
     assert reported.hints == (expected.hint,)

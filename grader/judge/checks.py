@@ -3,7 +3,7 @@
 Every helper raises AssertionError with a message a student can act on: which call, on which
 input, what was expected and what came back. When the wrong answer has the shape of a known
 misconception, the helper raises PitfallDetected instead, so the feedback can name it (the
-catalogue with the hints lives in grader.judge.hints). Tests pass the detectors that fit the
+catalogue with the hints lives in the course's pitfalls.toml files). Tests pass the detectors that fit the
 function under test (grader.judge.detectors) through `diagnose=`, e.g. `diagnose=SOFTMAX`; the
 generic ones (a scalar where an array is due, a wrong shape, an argument changed in place)
 always apply.

@@ -3,9 +3,9 @@ exercises.
 
 They follow grader.judge.checks: every helper raises AssertionError with a message a student can
 act on (which call, on which input, what was expected and what came back), or PitfallDetected
-when the wrong answer has the shape of a known misconception (catalogue entries in
-grader.judge.hints_extra). Answers arrive as plain data: strings for concept answers, tuples or
-lists for pairs and triples, NumPy arrays and numbers for everything else.
+when the wrong answer has the shape of a known misconception (catalogue entries in the course's
+pitfalls.toml files). Answers arrive as plain data: strings for concept answers, tuples or lists
+for pairs and triples, NumPy arrays and numbers for everything else.
 """
 
 from __future__ import annotations

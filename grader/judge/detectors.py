@@ -2,7 +2,7 @@
 
 Tests pass the ones that fit the function under test to the comparison helpers of
 grader.judge.checks, e.g. `expect_array(..., diagnose=SOFTMAX)`; the catalogue of pitfalls with
-their hints lives in grader.judge.hints.
+their hints lives in the course's pitfalls.toml files (grader.pitfalls).
 """
 
 from __future__ import annotations

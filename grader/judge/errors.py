@@ -25,7 +25,7 @@ class StudentTimeout(StudentError):
 
 
 class PitfallDetected(AssertionError):
-    """A wrong answer whose shape identifies a known misconception (see grader.judge.hints)."""
+    """A wrong answer whose shape identifies a known misconception (see grader.pitfalls)."""
 
     def __init__(self, pitfall: str, message: str) -> None:
         super().__init__(message)

@@ -28,7 +28,7 @@ import pytest
 
 from grader.judge.checks import diagnose_error
 from grader.judge.errors import PitfallDetected, StudentError
-from grader.judge.hints import lookup
+from grader.pitfalls import lookup
 
 #: Base seed of the `rng` fixture; set GRADE_SEED to reproduce a run from the grader's report.
 SEED_VARIABLE = "GRADE_SEED"

@@ -1,0 +1,136 @@
+"""The course's pitfalls: misconceptions its tests and detectors recognise, kept as data.
+
+A course keeps them in TOML files beside its exercises: `exercises/pitfalls.toml` for the ones
+several exercises share, `exercises/<exercise>/pitfalls.toml` for the rest. Each entry is a
+table named by the pitfall's id, with the sentence a student sees and the hint that fixes it:
+
+    [np_max]
+    misconception = "np.max returns one number; ReLU needs np.maximum, ..."
+    hint = "Write relu as np.maximum(0, z): ..."
+
+A test names the pitfall it is designed to catch in its `grade` marker (`pitfall="np_max"`), and a
+detector that recognises it in a wrong answer raises `PitfallDetected("np_max", ...)`. Both are
+checked against the catalogue when the course loads (`verify`): an id the course does not define
+is an error naming the file, the line and the id, never a hint that silently goes missing.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import re
+import tomllib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader import paths
+from grader.errors import UsageError
+
+FILE_NAME = "pitfalls.toml"
+_ID = re.compile(r"[a-z][a-z0-9_]*")
+_FIELDS = ("misconception", "hint")
+
+
+class CourseError(UsageError):
+    """The course's files contradict each other or the schema; the message names where."""
+
+
+@dataclass(frozen=True)
+class Pitfall:
+    """One known misconception."""
+
+    id: str
+    """Stable identifier used in markers, exceptions and results.json."""
+    misconception: str
+    """One sentence naming the misconception in the lesson's words."""
+    hint: str
+    """What to change, as the professor would put it."""
+
+
+def catalogue_files(exercises: Path) -> list[Path]:
+    """The course-wide file first, then each exercise's, in name order."""
+    found = [exercises / FILE_NAME] if (exercises / FILE_NAME).is_file() else []
+    return found + sorted(p for p in exercises.glob(f"*/{FILE_NAME}") if p.is_file())
+
+
+@functools.cache
+def catalogue(exercises: Path | None = None) -> dict[str, Pitfall]:
+    """Every pitfall of the course whose exercises live in `exercises` (the course in use by
+    default), by id; CourseError if a file breaks the schema or two files define one id."""
+    folder = exercises if exercises is not None else paths.exercises_dir()
+    found: dict[str, Pitfall] = {}
+    where: dict[str, Path] = {}
+    for path in catalogue_files(folder):
+        for pitfall in _read(path):
+            if pitfall.id in found:
+                raise CourseError(f"{path}: pitfall '{pitfall.id}' is defined twice "
+                                  f"(also in {where[pitfall.id]})")
+            found[pitfall.id], where[pitfall.id] = pitfall, path
+    return found
+
+
+def lookup(pitfall_id: str) -> Pitfall | None:
+    """The entry for `pitfall_id` in the course in use, or None for an unknown id."""
+    return catalogue().get(pitfall_id)
+
+
+def _read(path: Path) -> Iterator[Pitfall]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise CourseError(f"{path}: cannot read it as TOML ({exc})") from None
+    for pitfall_id, entry in data.items():
+        if not _ID.fullmatch(pitfall_id):
+            raise CourseError(f"{path}: '{pitfall_id}' is not a pitfall id (lower case letters, "
+                              "digits and _)")
+        if not isinstance(entry, dict) or sorted(entry) != sorted(_FIELDS) or not all(
+                isinstance(entry[f], str) and entry[f].strip() for f in _FIELDS):
+            raise CourseError(f"{path}: pitfall '{pitfall_id}' needs exactly a non-empty "
+                              "misconception and hint (strings)")
+        yield Pitfall(pitfall_id, entry["misconception"], entry["hint"])
+
+
+def verify_course() -> None:
+    """verify() for the course in use: its suites and public tests, and the detectors."""
+    from grader import engine  # imported here: engine -> results -> this module
+    from grader.records import EXERCISES
+
+    detectors = Path(__file__).resolve().parent / "judge"
+    sources = [Path(p) for p in engine.suite_files(EXERCISES)]
+    sources += [detectors / name for name in ("checks.py", "checks_extra.py", "detectors.py")]
+    verify(paths.exercises_dir(), sources)
+
+
+def verify(exercises: Path, sources: Iterable[Path]) -> None:
+    """CourseError naming file, line and id for the first pitfall that `sources` (suites,
+    public tests, detectors) refer to and the catalogue does not define."""
+    known = catalogue(exercises)
+    for source in sources:
+        for line, pitfall_id in references(source):
+            if pitfall_id not in known:
+                raise CourseError(f"{source}:{line}: pitfall '{pitfall_id}' is not defined in "
+                                  f"any {FILE_NAME} of the course ({exercises})")
+
+
+def references(source: Path) -> Iterator[tuple[int, str]]:
+    """(line, id) of each pitfall a Python file names: `pitfall="id"` keywords (markers,
+    helpers) and `PitfallDetected("id", ...)` raises."""
+    try:
+        tree = ast.parse(source.read_text(encoding="utf-8"), str(source))
+    except (OSError, UnicodeDecodeError, SyntaxError) as exc:
+        raise CourseError(f"{source}: cannot be read ({exc})") from None
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        for keyword in node.keywords:
+            if keyword.arg == "pitfall" and _is_text(keyword.value):
+                yield node.lineno, keyword.value.value  # type: ignore[attr-defined]
+        named = node.func.id if isinstance(node.func, ast.Name) else (
+            node.func.attr if isinstance(node.func, ast.Attribute) else "")
+        if named == "PitfallDetected" and node.args and _is_text(node.args[0]):
+            yield node.lineno, node.args[0].value  # type: ignore[attr-defined]
+
+
+def _is_text(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
