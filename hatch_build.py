@@ -43,6 +43,7 @@ class CourseMaterialHook(BuildHookInterface):  # type: ignore[misc]
             folders.append("reference")
         for folder in folders:
             build_data["force_include"][folder] = f"grader/_course/{folder}"
+        build_data["force_include"]["course.toml"] = "grader/_course/course.toml"
         if student_build() and (Path(self.root) / "reference").is_dir():
             self._scratch = Path(tempfile.mkdtemp(prefix="curves-build-"))
             curves = self._scratch / "curves.json"

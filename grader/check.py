@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from grader import single, submissions
+from grader import course, single, submissions
 from grader.atomic import write_text_atomic
 from grader.engine import GradeOptions, grade_submissions
 from grader.errors import UsageError
-from grader.records import EXERCISES, GradeRun, SubmissionResult, TestOutcome
+from grader.records import GradeRun, SubmissionResult, TestOutcome
 from grader.reports import html
 
 FEEDBACK_DIR = "feedback"
@@ -139,7 +139,7 @@ def summarize(result: SubmissionResult) -> tuple[FunctionSummary, ...]:
 
 
 def run_check(folder: Path, out_dir: Path | None = None, *,
-              exercises: tuple[str, ...] = EXERCISES, timeout: float = 2.0,
+              exercises: tuple[str, ...] | None = None, timeout: float = 2.0,
               on_done: Callable[[str], None] = lambda _id: None,
               portable: bool | None = None) -> CheckReport:
     """Grade the work in folder with the visible tests; write the feedback page into out_dir.
@@ -148,6 +148,7 @@ def run_check(folder: Path, out_dir: Path | None = None, *,
     `portable` (default: when the machine needs it) runs without the sandbox, with a warning.
     """
     portable = needs_portable() if portable is None else portable
+    exercises = exercises or course.exercises()
     if not folder.is_dir():
         raise UsageError(f"{folder}: no such folder")
     out_dir = out_dir if out_dir is not None else folder / FEEDBACK_DIR

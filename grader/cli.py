@@ -13,13 +13,13 @@ from typing import Any, Callable, TypeVar
 import click
 
 from grader import __version__, check, gradescope_mode, gradescope_package, handout, incremental
-from grader import pitfalls, submissions
+from grader import course, paths, pitfalls, submissions
 from grader.engine import GradeOptions, Judges
 from grader.errors import ExitCode, UsageError
 from grader.outputs import OutputOptions, check_run_paths, gradebook_warnings, summary_lines
 from grader.outputs import write_all, writing
 from grader.outputs import check_file, check_handout_path, check_results_path, check_work_paths
-from grader.records import EXERCISES, GradeRun, SubmissionResult, TestOutcome
+from grader.records import GradeRun, SubmissionResult, TestOutcome
 from grader.reports import gradebook
 from grader.reports.gradescope import VISIBILITIES
 from grader.sandbox import host
@@ -63,9 +63,29 @@ def parse_memory(text: str) -> int:
     return size
 
 
+def _use_course(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    """--course: later steps (and the judges) read the course from the environment."""
+    if value is not None:
+        os.environ[paths.COURSE_VARIABLE] = str(value.resolve())
+
+
+def _exercises(chosen: tuple[str, ...]) -> tuple[str, ...]:
+    """--exercise values checked against the course in use (all of them when none is given)."""
+    known = course.exercises()
+    unknown = [name for name in chosen if name not in known]
+    if unknown:
+        raise UsageError(f"--exercise {unknown[0]}: the course has no such exercise "
+                         f"(it has {', '.join(known)})")
+    return tuple(chosen) or known
+
+
 # Options shared by the commands that grade.
+course_option = click.option(
+    "--course", type=click.Path(path_type=Path, file_okay=False), callback=_use_course,
+    expose_value=False, is_eager=True,
+    help=f"The course folder to grade (course.toml, exercises/, reference/); default: the "
+         f"bundled course, or ${paths.COURSE_VARIABLE}.")
 exercise_option = click.option("--exercise", "exercises", multiple=True,
-                               type=click.Choice(EXERCISES),
                                help="Grade only this exercise (repeatable).")
 seed_option = click.option("--seed", type=int, default=GradeOptions.seed, show_default=True,
                            help="Seed for random test inputs.")
@@ -93,6 +113,7 @@ def main() -> None:
 
 
 @main.command("run", epilog=EXAMPLES)
+@course_option
 @click.argument("submissions_path", metavar="SUBMISSIONS", type=click.Path(path_type=Path))
 @click.option("--out", "-o", "out_dir", required=True, type=click.Path(path_type=Path),
               help="Output folder (created if missing).")
@@ -145,11 +166,12 @@ def run_command(submissions_path: Path, out_dir: Path, jobs: int, exercises: tup
         # Every path is tried before grading: a typo costs a line, not a graded class.
         check_run_paths(submissions_path, out_dir, output)
         limit = parse_memory(memory)
+        chosen = _exercises(exercises)
         pitfalls.verify_course()
         _require_isolation(isolation_minimum)
         bound = admit(jobs, limit)
         options = GradeOptions(
-            jobs=bound.jobs, exercises=exercises or EXERCISES, seed=seed, timeout=timeout,
+            jobs=bound.jobs, exercises=chosen, seed=seed, timeout=timeout,
             submission_timeout=submission_timeout, memory_bytes=limit, plots=not no_plots,
             hide=(str(submissions_path.resolve()), str(out_dir.resolve())))
         run = _grade(submissions_path, out_dir, options, quiet, output, force=force)
@@ -265,6 +287,7 @@ class _Progress:
 
 
 @main.command("handout")
+@course_option
 @click.option("--out", "-o", required=True, type=click.Path(path_type=Path),
               help="Folder to create (missing or empty), or a file ending in .zip.")
 def handout_command(out: Path) -> None:
@@ -287,7 +310,8 @@ def handout_command(out: Path) -> None:
 @click.argument("folder", required=False, default=".", type=click.Path(path_type=Path))
 @click.option("--out", "-o", "out_dir", type=click.Path(path_type=Path),
               help="Folder for the feedback page.  [default: FOLDER/feedback]")
-@click.option("--exercise", "exercises", multiple=True, type=click.Choice(EXERCISES),
+@course_option
+@click.option("--exercise", "exercises", multiple=True,
               help="Check only this exercise (repeatable); default: every exercise you have a "
                    "file for.")
 @click.option("--timeout", type=click.FloatRange(0.1, 600), default=2.0, show_default=True,
@@ -305,7 +329,7 @@ def check_command(folder: Path, out_dir: Path | None, exercises: tuple[str, ...]
         check_work_paths(folder, out_dir, check.FEEDBACK_DIR)
         click.echo(f"checking {folder} with the public tests...", err=True)
         with writing(out_dir or folder / check.FEEDBACK_DIR):
-            return check.run_check(folder, out_dir, exercises=exercises or EXERCISES,
+            return check.run_check(folder, out_dir, exercises=_exercises(exercises),
                                    timeout=timeout)
     report = _guarded(work)
     _print_check(report)
@@ -354,6 +378,7 @@ def _print_failure(test: TestOutcome) -> None:
 
 
 @main.command("gradescope")
+@course_option
 @click.option("--submission", "submission_dir", type=click.Path(path_type=Path),
               default=gradescope_mode.SUBMISSION_DIR, show_default=True,
               help="The student's files, as Gradescope provides them.")
@@ -382,7 +407,7 @@ def gradescope_command(submission_dir: Path, results: Path, reveal: str,
             # The student still gets a result that says it was not their work that failed.
             gradescope_mode.write_not_graded(results, gradescope_mode.REFUSED)
             raise
-        return GradeOptions(jobs=1, exercises=exercises or EXERCISES, seed=seed,
+        return GradeOptions(jobs=1, exercises=_exercises(exercises), seed=seed,
                             timeout=timeout, submission_timeout=submission_timeout,
                             memory_bytes=limit)
     options = _guarded(prepare)

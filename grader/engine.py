@@ -20,7 +20,8 @@ from typing import Callable, TypeVar
 
 from grader import paths, results
 from grader.judge.manifest import Manifest
-from grader.records import EXERCISES, GradeRun, Submission
+from grader import course
+from grader.records import GradeRun, Submission
 
 
 T = TypeVar("T")
@@ -35,7 +36,7 @@ class GradeOptions:
 
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
     """Judge processes run side by side."""
-    exercises: tuple[str, ...] = EXERCISES
+    exercises: tuple[str, ...] = field(default_factory=course.exercises)
     """Exercises to grade."""
     seed: int = 20261123
     """Seed for random inputs; printed in every report."""
@@ -340,6 +341,7 @@ def _judge_env() -> dict[str, str]:
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONDONTWRITEBYTECODE": "1",
            "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-    if "HOME" in os.environ:
-        env["HOME"] = os.environ["HOME"]
+    for name in ("HOME", paths.COURSE_VARIABLE):  # the course chosen with --course, if any
+        if name in os.environ:
+            env[name] = os.environ[name]
     return env

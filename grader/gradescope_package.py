@@ -127,6 +127,7 @@ def package_files(root: Path | None) -> dict[str, Path]:
                 raise UsageError(f"{root / folder} is missing; run from a complete checkout")
             files.update({f"grader/_course/{folder}/{rel}": path
                           for rel, path in _walk(root / folder).items()})
+        files["grader/_course/course.toml"] = root / "course.toml"
     if not any(name.startswith("grader/_course/reference/suites/") for name in files):
         raise UsageError("this grader has no reference solutions or hidden suites (a student "
                          "build); install the instructor's build to package it for Gradescope")

@@ -17,7 +17,8 @@ from typing import Callable
 
 from grader.atomic import flush_all, probe_folder, safe_child, write_text_atomic
 from grader.errors import UsageError
-from grader.records import EXERCISES, GradeRun
+from grader import course
+from grader.records import GradeRun
 from grader.reports import gradebook, html, junit, results_json, step_summary
 
 
@@ -62,9 +63,9 @@ def write_all(run: GradeRun, out_dir: Path, options: OutputOptions) -> list[Path
     write_text_atomic(index, texts["index"])
     written.append(index)
     roster = gradebook.load_roster(options.roster) if options.roster else None
-    written.append(gradebook.write_grades_csv(run, out_dir, exercises=EXERCISES, roster=roster))
+    written.append(gradebook.write_grades_csv(run, out_dir, exercises=course.exercises(), roster=roster))
     if options.layout != "plain":
-        written.append(gradebook.write_grades_csv(run, out_dir, exercises=EXERCISES, roster=roster,
+        written.append(gradebook.write_grades_csv(run, out_dir, exercises=course.exercises(), roster=roster,
                                                   layout=options.layout,
                                                   assignment=options.assignment))
     if options.junit is not None:

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
-def course_root() -> Path:
-    """The folder that holds exercises/, reference/ and templates/.
+#: Names another course folder (see grader.course); `grade --course DIR` sets it.
+COURSE_VARIABLE = "GRADER_COURSE"
 
-    An installed wheel carries them inside the package under _course/; a source checkout (or an
-    editable install) has them at the repository's top level.
+
+def course_root() -> Path:
+    """The folder that holds course.toml, exercises/ and reference/.
+
+    The one GRADER_COURSE names, if set; else the bundled course: an installed wheel carries it
+    inside the package under _course/; a source checkout (or an editable install) has it at the
+    repository's top level.
     """
+    chosen = os.environ.get(COURSE_VARIABLE)
+    if chosen:
+        return Path(chosen).resolve()
+    return bundled_root()
+
+
+def bundled_root() -> Path:
+    """Where the package keeps what it ships beside the code: the bundled course, and the
+    templates and schemas every course's pages use."""
     packaged = Path(__file__).resolve().parent / "_course"
     if packaged.is_dir():
         return packaged
@@ -33,5 +48,5 @@ def suites_dir() -> Path:
 
 
 def templates_dir() -> Path:
-    """Jinja2 templates for the feedback pages."""
-    return course_root() / "templates"
+    """Jinja2 templates for the feedback pages: the engine's, whatever the course."""
+    return bundled_root() / "templates"

@@ -260,6 +260,7 @@ def _course_without_reference(root: Path) -> Path:
     for folder in ("exercises", "templates", "schemas"):
         shutil.copytree(paths.course_root() / folder, root / folder,
                         ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(paths.course_root() / "course.toml", root / "course.toml")
     curves = root / plots.CURVES_FILE
     curves.parent.mkdir(parents=True)
     curves.write_text(json.dumps(plots.reference_curves(reference)))  # type: ignore[arg-type]

@@ -16,7 +16,8 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
-from grader.records import EXERCISES, Curve, Entry, GradeRun, SubmissionResult, TestOutcome
+from grader import course
+from grader.records import Curve, Entry, GradeRun, SubmissionResult, TestOutcome
 from grader.reports import svg
 from grader.reports.gradebook import percent, round_percent
 from grader.reports.shared import Shared, outcome_key
@@ -78,7 +79,8 @@ def exercise_order(tests: Iterable[TestOutcome]) -> tuple[str, ...]:
 
 
 def _in_order(seen: Mapping[str, object]) -> tuple[str, ...]:
-    return tuple([e for e in EXERCISES if e in seen] + [e for e in seen if e not in EXERCISES])
+    known = course.exercises()
+    return tuple([e for e in known if e in seen] + [e for e in seen if e not in known])
 
 
 def by_exercise(tests: Iterable[TestOutcome]) -> dict[str, list[TestOutcome]]:

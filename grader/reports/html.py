@@ -21,7 +21,7 @@ from collections.abc import Callable, Hashable
 import jinja2
 from markupsafe import Markup
 
-from grader import paths
+from grader import course, paths
 from grader.records import GradeRun, SubmissionResult
 from grader.reports.context import REVEALS, Reveal, feedback_page
 from grader.reports.index_context import index_page
@@ -69,7 +69,10 @@ def make_environment() -> jinja2.Environment:
     Made once per templates folder and process: compiling the templates costs more than
     rendering a dozen pages.
     """
-    return _environment(str(paths.templates_dir()))
+    env = _environment(str(paths.templates_dir()))
+    taught = course.current()
+    env.globals.update(course_title=taught.title, product=taught.product)
+    return env
 
 
 @functools.lru_cache(maxsize=4)
