@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
-from collections.abc import Mapping
+from bisect import bisect_right
+from collections.abc import Callable, Collection, Mapping
+from pathlib import Path
 
-#: Exercise module -> the functions that module must define. A notebook supplies a module when it
-#: defines at least one of that module's functions.
-FUNCTIONS: dict[str, tuple[str, ...]] = {
-    "activations": ("relu", "sigmoid", "tanh", "softmax"),
-    "leaky_relu": ("leaky_relu", "relu_grad"),
-    # softmax is also an activations function: one notebook definition serves both modules.
-    "softmax_debug": ("softmax",),
-    "scaling": ("softmax_temperature", "entropy"),
-}
+from grader import paths, pruning, scopes
+from grader.sandbox.standins import DISPLAY_ONLY, cell_marker
 
 #: Notebooks carry their outputs (plots as base64 images), so they get a larger cap than sources.
 MAX_NOTEBOOK_BYTES = 16 * 1024 * 1024
 
 # Cell magics whose body is ordinary Python that ran in the kernel, so the body is kept.
 _PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun"})
+_TALKING = ("print()", "input()", "display()")
 _DEF_LINE = re.compile(r"^(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w*)", re.MULTILINE)
 
 
@@ -75,10 +72,8 @@ def clean_cell(source: str) -> tuple[str, int]:
 
 def defined_names(source: str) -> set[str]:
     """Names a cell binds at top level with def (or name = lambda ...), even if it cannot parse."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        # (CPython's parser reports very deep nesting as MemoryError or RecursionError.)
+    tree = scopes.parse(source)
+    if tree is None:
         # A broken cell still counts: its module is built so the student sees the SyntaxError.
         return set(_DEF_LINE.findall(source))
     names: set[str] = set()
@@ -90,34 +85,190 @@ def defined_names(source: str) -> set[str]:
     return names
 
 
+def exercise_functions() -> dict[str, tuple[str, ...]]:
+    """Exercise module -> the functions students write for it, read (not run) from the course
+    material: the reference module's public functions that a suite calls on the student (a
+    helper such as softmax_properties.softmax is not one), or, where the reference is not
+    shipped (the students' wheel), the functions of the exercise's stub."""
+    return _functions_of(paths.course_root())
+
+
+@functools.cache
+def _functions_of(root: Path) -> dict[str, tuple[str, ...]]:
+    """exercise_functions() of the course at root (read once per course)."""
+    table: dict[str, tuple[str, ...]] = {}
+    exercises = paths.exercises_dir()
+    folders = sorted(p for p in exercises.iterdir() if p.is_dir()) if exercises.is_dir() else []
+    for folder in folders:
+        exercise = folder.name
+        names = _graded_in_reference(exercise) or _public_functions(folder / f"{exercise}.py")
+        if names:
+            table[exercise] = names
+    return table
+
+
 def notebook_modules(
-    name: str, data: bytes, functions: Mapping[str, tuple[str, ...]] = FUNCTIONS
+    name: str,
+    data: bytes,
+    functions: Mapping[str, tuple[str, ...]] | None = None,
+    available: Callable[[str], bool] = pruning.installed,
 ) -> tuple[dict[str, str], tuple[str, ...]]:
     """Split a notebook into exercise modules; return module -> source and notes for the student.
 
-    Every module gets the whole cleaned notebook, not just its own defs: the student's functions
-    may use imports, constants and helpers from any cell, and running all cells top to bottom is
-    exactly what the student saw work. Extra definitions are harmless because the judge looks
-    functions up by name.
+    A module is supplied when the notebook defines one of its functions (`functions`, by default
+    exercise_functions()). Every module gets the same code: the notebook's cells in order with
+    only what the graded functions need (see grader.pruning): imports, helpers and constants
+    from any cell, but no plots, prints, input() or experiments. `available(module)` says
+    whether the sandbox can import a module (see pruning.installed).
     """
-    parts: list[str] = []
-    defined: set[str] = set()
-    dropped = 0
+    table = exercise_functions() if functions is None else functions
+    graded = {f for names in table.values() for f in names}
+    cells = _Cells(name)
     for position, source in code_cells(data):
+        cells.add(position, source, graded)
+    code = "\n".join(cells.parts)
+    modules = {module: code for module, names in table.items() if cells.defined & set(names)}
+    if not modules:
+        return modules, cells.notes(None)
+    pruned = pruning.prune(code, graded & cells.defined, lambda top: top in DISPLAY_ONLY or
+                           top in table or available(top), cells.where)
+    if pruned is None:
+        return modules, cells.notes(None)
+    return dict.fromkeys(modules, pruned.source), cells.notes(pruned)
+
+
+class _Cells:
+    """A notebook's code cells joined into one module, with what was dropped on the way."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.parts: list[str] = []
+        self.defined: set[str] = set()
+        self.markers: list[int] = []  # the module line of each cell's marker
+        self.positions: list[int] = []  # the cell each marker starts
+        self.magics = 0
+        self.broken: list[int] = []
+        self.line = 1
+
+    def add(self, position: int, source: str, graded: set[str]) -> None:
+        """Append one cell, cleaned; a cell that is not Python and defines no graded function
+        is left out (a half-written experiment must not stop the functions)."""
         cleaned, lost = clean_cell(source)
-        dropped += lost
-        defined |= defined_names(cleaned)
-        # The marker lets a student map a line number in an error back to a notebook cell.
-        parts.append(f"# %% notebook cell {position}\n{cleaned.rstrip()}\n")
-    code = "\n".join(parts)
-    modules = {module: code for module, names in functions.items() if defined & set(names)}
-    notes: list[str] = []
-    if dropped:
-        what = "line that is an IPython magic or shell command"
-        if dropped > 1:
-            what = "lines that are IPython magics or shell commands"
-        notes.append(f"dropped {dropped} notebook {what} from {name}")
-    return modules, tuple(notes)
+        self.magics += lost
+        names = defined_names(cleaned)
+        if not (names & graded) and not _parses(cleaned):
+            self.broken.append(position)
+            return
+        self.defined |= names
+        # The marker lets the child name the notebook cell of a line in an error.
+        part = f"{cell_marker(self.name, position)}\n{cleaned.rstrip()}\n"
+        self.markers.append(self.line)
+        self.positions.append(position)
+        self.parts.append(part)
+        self.line += part.count("\n") + 1  # the parts are joined with a blank line
+
+    def cell_of(self, line: int) -> int:
+        """The notebook cell that a line of the module comes from."""
+        return self.positions[max(bisect_right(self.markers, line) - 1, 0)]
+
+    def where(self, line: int) -> str:
+        """A module line as the student knows it: 'lesson.ipynb cell 4, line 2'."""
+        index = max(bisect_right(self.markers, line) - 1, 0)
+        return f"{self.name} cell {self.positions[index]}, line {line - self.markers[index]}"
+
+    def notes(self, pruned: pruning.Pruned | None) -> tuple[str, ...]:
+        """One note saying what of the notebook did not run, if anything."""
+        left = [s for s in pruned.left_out if s.active] if pruned is not None else []
+        parts: list[str] = []
+        if left:
+            cells = {self.cell_of(line) for s in left for line in (s.first, s.last)}
+            parts.append(f"{_cells(cells)} ({summary(left)})")
+        if self.broken:
+            verb = "is" if len(self.broken) == 1 else "are"
+            parts.append(f"{_cells(self.broken)}, which {verb} not valid Python")
+        if self.magics:
+            plural = "s" if self.magics > 1 else ""
+            parts.append(f"{self.magics} line{plural} of IPython magics or shell commands")
+        missing = pruned.missing if pruned is not None else ()
+        if not parts and not missing:
+            return ()
+        text = f"{self.name}: "
+        if parts:
+            text += ("the grader ran only what your graded functions need and left out "
+                     + "; ".join(parts) + ".")
+        if missing:
+            names = " and ".join(missing)
+            verb = "is" if len(missing) == 1 else "are"
+            text += (f" {names} {verb} not installed where your code is graded, so a function "
+                     "that uses it fails.")
+        return (text.strip(),)
+
+
+def summary(left_out: Collection[pruning.LeftOut], limit: int = 5) -> str:
+    """What the left-out statements did, in a few words: 'imports of matplotlib.pyplot; calls to
+    plt.plot(), print(); 2 other statements'."""
+    imports = list(dict.fromkeys(m for s in left_out for m in s.imports))
+    # What talks to the student comes first; NumPy's own calls only build data, so say nothing.
+    calls = sorted(dict.fromkeys(f"{c}()" for s in left_out for c in s.calls
+                                 if c.partition(".")[0] not in ("np", "numpy")),
+                   key=lambda call: call not in _TALKING)
+    defines = list(dict.fromkeys(d for s in left_out for d in s.defines))
+    others = sum(1 for s in left_out if s.active and not (s.imports or s.calls or s.defines))
+    parts = [f"{label} {_some(names, limit)}" for label, names in
+             (("imports of", imports), ("calls to", calls), ("definitions of", defines)) if names]
+    if others:
+        parts.append(f"{others} other statement{'s' if others > 1 else ''}")
+    return "; ".join(parts)
+
+
+def spans(lines: Collection[int]) -> str:
+    """Line numbers as short ranges: '3, 40-52'."""
+    ordered = sorted(set(lines))
+    ranges: list[list[int]] = []
+    for line in ordered:
+        if ranges and line == ranges[-1][1] + 1:
+            ranges[-1][1] = line
+        else:
+            ranges.append([line, line])
+    return ", ".join(str(a) if a == b else f"{a}\u2013{b}" for a, b in ranges)
+
+
+def _some(names: list[str], limit: int) -> str:
+    """The first few names, and how many more."""
+    shown = ", ".join(names[:limit])
+    return shown if len(names) <= limit else f"{shown} and {len(names) - limit} more"
+
+
+def _cells(positions: set[int] | list[int]) -> str:
+    """'cell 3' or 'cells 2, 5, 7\u20139'."""
+    return f"cell{'s' if len(set(positions)) > 1 else ''} {spans(positions)}"
+
+
+def _graded_in_reference(exercise: str) -> tuple[str, ...]:
+    """The reference's public functions for exercise that its suites call on the student."""
+    defined = _public_functions(paths.reference_dir() / f"{exercise}.py")
+    suites = [paths.suites_dir() / f"test_{exercise}.py",
+              *sorted((paths.exercises_dir() / exercise).glob("test_*.py"))]
+    called: set[str] = set()
+    for suite in suites:
+        tree = _read_tree(suite)
+        called.update(n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)
+                      and isinstance(n.value, ast.Name) and n.value.id == "student")
+    return tuple(n for n in defined if n in called) if called else defined
+
+
+def _public_functions(path: Path) -> tuple[str, ...]:
+    """The functions a course module defines at top level, without the private ones."""
+    return tuple(node.name for node in _read_tree(path).body
+                 if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"))
+
+
+def _read_tree(path: Path) -> ast.Module:
+    """A course file's syntax tree; an empty one when the file is not there."""
+    try:
+        return ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return ast.Module(body=[], type_ignores=[])
 
 
 def _load_json(data: bytes) -> object:
@@ -155,11 +306,7 @@ def _keeps_body(magic_line: str) -> bool:
 
 def _parses(source: str) -> bool:
     """Whether source is valid Python as it stands."""
-    try:
-        ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return True
+    return scopes.parse(source) is not None
 
 
 def _count_lines(source: str) -> int:

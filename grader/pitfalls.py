@@ -94,10 +94,10 @@ def _read(path: Path) -> Iterator[Pitfall]:
 def verify_course() -> None:
     """verify() for the course in use: its suites and public tests, and the detectors."""
     from grader import engine  # imported here: engine -> results -> this module
-    from grader.records import EXERCISES
+    from grader.course import exercises
 
     detectors = Path(__file__).resolve().parent / "judge"
-    sources = [Path(p) for p in engine.suite_files(EXERCISES)]
+    sources = [Path(p) for p in engine.suite_files(exercises())]
     sources += [detectors / name for name in ("checks.py", "checks_extra.py", "detectors.py")]
     verify(paths.exercises_dir(), sources)
 

@@ -13,17 +13,6 @@ Outcome = Literal["passed", "failed", "error", "timeout"]
 Visibility = Literal["visible", "hidden"]
 Status = Literal["graded", "error"]
 
-#: The exercise modules a submission is expected to hold, in the order reports show them.
-EXERCISES: tuple[str, ...] = (
-    "activations",
-    "leaky_relu",
-    "softmax_debug",
-    "scaling",
-    "concepts",
-    "linear_collapse",
-    "softmax_properties",
-)
-
 
 @dataclass(frozen=True)
 class Submission:

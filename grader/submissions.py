@@ -10,7 +10,7 @@ import hashlib
 import itertools
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -29,8 +29,18 @@ from grader.listing import (
     source_text,
     walk,
 )
-from grader.notebooks import FUNCTIONS, MAX_NOTEBOOK_BYTES, NotebookError, notebook_modules
-from grader.records import EXERCISES, Submission
+from grader import pruning
+from grader.notebooks import (
+    MAX_NOTEBOOK_BYTES,
+    NotebookError,
+    exercise_functions,
+    notebook_modules,
+    spans,
+    summary,
+)
+from grader import course
+from grader.records import Submission
+from grader.sandbox.standins import DISPLAY_ONLY, FALLBACK, fallback_tag
 
 MAX_ID_LENGTH = 64  # longest id before the disambiguating hash suffix
 
@@ -63,17 +73,20 @@ def safe_id(name: str) -> str:
     return f"{cleaned or 'submission'}-{digest}"
 
 
-def discover(path: Path, workdir: Path, *, expected: Sequence[str] = EXERCISES) -> list[Submission]:
+def discover(path: Path, workdir: Path, *,
+             expected: Sequence[str] | None = None) -> list[Submission]:
     """Find every submission under path (or path itself as one submission), sorted by id.
 
     workdir is the run's scratch folder; discovery reads archives in memory and writes nothing.
+    expected: the exercise modules a submission may hold (the course's, by default).
     """
+    expected = expected if expected is not None else course.exercises()
     entries = _entries(path, expected)
     found = [_load(entry, sub_id, notes, expected) for entry, sub_id, notes in _assign_ids(entries)]
     return sorted(found, key=lambda s: (s.id.casefold(), s.id))
 
 
-def rough_count(path: Path, expected: Sequence[str] = EXERCISES) -> int:
+def rough_count(path: Path, expected: Sequence[str] | None = None) -> int:
     """About how many submissions discover() will find at path, at the cost of one listing
     (never raises): for work sized before the submissions are read."""
     try:
@@ -81,7 +94,8 @@ def rough_count(path: Path, expected: Sequence[str] = EXERCISES) -> int:
             children = list(scan)
     except OSError:  # a file (one submission), or an error discover() will report
         return 1
-    return 1 if _is_single(children, expected) else max(1, len(children))
+    single = _is_single(children, expected if expected is not None else course.exercises())
+    return 1 if single else max(1, len(children))
 
 
 def _entries(path: Path, expected: Sequence[str]) -> list[_Entry]:
@@ -191,14 +205,24 @@ def _collect(listing: Listing, expected: Sequence[str]) -> tuple[dict[str, str],
     sources: dict[str, str] = {}
     folders: set[tuple[str, ...]] = set()
     python = sorted((f for f in listing.files if f.parts[-1].endswith(".py")), key=_depth_order)
+    local = {*expected, *(f.parts[-1][: -len(".py")] for f in python)}
+
+    def available(top: str) -> bool:
+        """Whether the sandbox can import a top-level module: the submission's own, a
+        display-only library (stood in for when absent) or an installed one."""
+        return top in local or top in DISPLAY_ONLY or pruning.installed(top)
+
     for name in expected:
         chosen = _pick(name, python, listing.notes)
         text = source_text(chosen, listing) if chosen else None
         if chosen and text is not None:
             sources[name] = text
             folders.add(chosen.parts[:-1])
-    missing = [n for n in expected if n not in sources and n in FUNCTIONS]
-    notebook_error = _from_notebooks(listing, missing, sources, folders) if missing else None
+            _add_fallback(name, chosen.shown, sources, listing.notes, available)
+    missing = [n for n in expected if n not in sources and n in exercise_functions()]
+    notebook_error = (
+        _from_notebooks(listing, missing, sources, folders, available) if missing else None
+    )
     for file in python:
         stem = file.parts[-1][: -len(".py")]
         if file.parts[:-1] in folders and stem not in sources and _is_helper(stem, expected):
@@ -247,8 +271,41 @@ def _is_helper(stem: str, expected: Sequence[str]) -> bool:
     return not (stem.startswith("test_") or stem.endswith("_test") or stem == "conftest")
 
 
+def _add_fallback(
+    name: str, shown: str, sources: dict[str, str], notes: list[str],
+    available: Callable[[str], bool],
+) -> None:
+    """Give a module whose top level runs code (plots, prints, input(), experiments) a fallback:
+    its graded functions with only what they need, which the sandbox runs if the module as sent
+    fails to import. A module that imports fine is graded exactly as sent.
+
+    The note is written only when the failure is certain (an import of a module the grader does
+    not have): whether other top-level code fails is known only once it has run.
+    """
+    graded = exercise_functions().get(name, ())
+    text = sources[name]
+    if not graded or not pruning.runs_code(text, available):
+        return
+    pruned = pruning.prune(text, graded, available, lambda line: f"{shown} line {line}")
+    if pruned is None or not pruned.changed:
+        return
+    sources[name + FALLBACK] = f"{pruned.source}\n{fallback_tag(text)}"
+    if pruned.absent:
+        left = [s for s in pruned.left_out if s.active]
+        lines = spans([n for s in left for n in range(s.first, s.last + 1)])
+        what = f" (lines {lines}: {summary(left)})" if left else ""
+        absent = " and ".join(pruned.absent)
+        note = (f"{shown} imports {absent}, which the grader does not have, so it cannot run as "
+                f"it is: its functions were graded without the top-level code they do not "
+                f"need{what}.")
+        if pruned.missing:
+            note += f" A function that uses {' or '.join(pruned.missing)} fails."
+        notes.append(note)
+
+
 def _from_notebooks(
-    listing: Listing, missing: list[str], sources: dict[str, str], folders: set[tuple[str, ...]]
+    listing: Listing, missing: list[str], sources: dict[str, str], folders: set[tuple[str, ...]],
+    available: Callable[[str], bool],
 ) -> str | None:
     """Fill missing modules from the submission's notebooks; return the first notebook's error."""
     first_error: str | None = None
@@ -258,7 +315,7 @@ def _from_notebooks(
         if data is None:
             continue
         try:
-            modules, notes = notebook_modules(file.shown, data)
+            modules, notes = notebook_modules(file.shown, data, available=available)
         except NotebookError as exc:
             message = f"{file.shown} is not a valid notebook: {exc}"
             listing.notes.append(message)

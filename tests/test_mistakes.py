@@ -13,7 +13,7 @@ from grader.records import GradeRun, SubmissionResult
 from grader.submissions import discover
 from tests.mistakes.cases import CASES, CORRECT, MISTAKES_DIR
 
-from grader.records import EXERCISES as CORE
+from grader.course import exercises
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, SubmissionResu
     for name in [CORRECT, *CASES]:
         shutil.copytree(MISTAKES_DIR / name, base / name)
     found = discover(base, tmp_path_factory.mktemp("unpack"))
-    run: GradeRun = grade_submissions(found, GradeOptions(jobs=2, exercises=CORE, plots=False))
+    run: GradeRun = grade_submissions(found, GradeOptions(jobs=2, exercises=exercises(), plots=False))
     return {s.id: s for s in run.submissions}
 
 

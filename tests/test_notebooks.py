@@ -12,13 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from grader.notebooks import (
-    FUNCTIONS,
+    exercise_functions,
     NotebookError,
     clean_cell,
     code_cells,
     defined_names,
     notebook_modules,
 )
+from grader import paths
+from grader.course import exercises
 from grader.submissions import discover
 
 
@@ -124,7 +126,8 @@ def test_notebook_modules_split_by_defined_functions() -> None:
     modules, notes = notebook_modules("lesson.ipynb", LESSON)
     assert set(modules) == {"activations", "leaky_relu", "softmax_debug"}
     assert notes == (
-        "dropped 5 notebook lines that are IPython magics or shell commands from lesson.ipynb",
+        "lesson.ipynb: the grader ran only what your graded functions need and left out cell 7 "
+        "(calls to relu()); 5 lines of IPython magics or shell commands.",
     )
     namespace: dict[str, object] = {}
     exec(compile(modules["activations"], "activations.py", "exec"), namespace)
@@ -142,15 +145,58 @@ def test_a_broken_cell_is_kept_so_the_student_sees_the_error() -> None:
         compile(source, "activations.py", "exec")
     lines = source.splitlines()
     assert caught.value.lineno is not None
-    assert "# %% notebook cell 2" in lines[: caught.value.lineno]
+    assert "# %% notebook nb.ipynb, cell 2" in lines[: caught.value.lineno]
 
 
-def test_functions_table_matches_the_lesson() -> None:
-    """softmax belongs to both activations and softmax_debug."""
-    assert FUNCTIONS["activations"] == ("relu", "sigmoid", "tanh", "softmax")
-    assert FUNCTIONS["softmax_debug"] == ("softmax",)
-    assert FUNCTIONS["leaky_relu"] == ("leaky_relu", "relu_grad")
-    assert FUNCTIONS["scaling"] == ("softmax_temperature", "entropy")
+def test_functions_table_is_read_from_the_course_material() -> None:
+    """Every exercise, from the reference; softmax serves activations and softmax_debug, and the
+    reference's own softmax helper in softmax_properties is not a graded function."""
+    table = exercise_functions()
+    assert table == {
+        "activations": ("relu", "sigmoid", "tanh", "softmax"),
+        "leaky_relu": ("leaky_relu", "relu_grad"),
+        "softmax_debug": ("softmax",),
+        "scaling": ("softmax_temperature", "entropy"),
+        "concepts": ("hidden_layer_activation", "output_activation", "tanh_over_sigmoid_reason",
+                     "softmax_by_hand", "activation_range"),
+        "linear_collapse": ("collapse_linear", "relu_breaks_collapse"),
+        "softmax_properties": ("logsumexp", "boltzmann_policy", "softmax_lipschitz_bound"),
+    }
+    assert set(table) == set(exercises())
+
+
+def test_functions_table_without_the_reference_comes_from_the_stubs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The students' wheel ships no reference: the stubs name the same functions."""
+    with_reference = exercise_functions()
+    stubs = paths.exercises_dir()
+    monkeypatch.setattr(paths, "exercises_dir", lambda: stubs)
+    monkeypatch.setattr(paths, "reference_dir", lambda: tmp_path / "no-reference")
+    monkeypatch.setattr(paths, "suites_dir", lambda: tmp_path / "no-reference" / "suites")
+    monkeypatch.setattr(paths, "course_root", lambda: tmp_path)  # a course of its own: not cached
+    assert exercise_functions() == with_reference
+
+
+def test_a_cell_that_is_not_python_and_defines_nothing_graded_is_left_out() -> None:
+    """A half-written experiment no longer stops the functions; the note says so."""
+    data = notebook(cell("import numpy as np\n"), cell("for i in range(3)\n    print(i)\n"),
+                    cell("def relu(z):\n    return np.maximum(0, z)\n"), cell("relu(3)?\n"))
+    modules, notes = notebook_modules("nb.ipynb", data)
+    assert "print(i)" not in modules["activations"]
+    assert notes == ("nb.ipynb: the grader ran only what your graded functions need and left "
+                     "out cells 2, 4, which are not valid Python.",)
+    compile(modules["activations"], "activations.py", "exec")
+
+
+def test_lines_keep_their_cell_and_place() -> None:
+    """Pruned code is blank where code was left out, so each line is still in its cell."""
+    data = notebook(cell("import numpy as np\nimport matplotlib.pyplot as plt\nplt.plot([1])\n"),
+                    cell("x = 1\n\ndef relu(z):\n    return np.maximum(0, z)\n"))
+    modules, _ = notebook_modules("nb.ipynb", data)
+    lines = modules["activations"].split("\n")
+    assert lines == ["# %% notebook nb.ipynb, cell 1", "import numpy as np", "", "", "",
+                     "# %% notebook nb.ipynb, cell 2", "", "", "def relu(z):",
+                     "    return np.maximum(0, z)", ""]
 
 
 @settings(max_examples=200, deadline=None)
@@ -224,7 +270,8 @@ def test_a_notebook_inside_a_folder_or_zip_fills_missing_modules(tmp_path: Path)
     alice, bob = discover(subs, tmp_path / "work")
     assert set(alice.sources) == {"activations", "leaky_relu", "softmax_debug", "tools"}
     assert alice.problems == (
-        "dropped 5 notebook lines that are IPython magics or shell commands from work/lesson.ipynb",
+        "work/lesson.ipynb: the grader ran only what your graded functions need and left out "
+        "cell 7 (calls to relu()); 5 lines of IPython magics or shell commands.",
         "activations, leaky_relu, softmax_debug were taken from the notebook work/lesson.ipynb",
     )
     assert bob.sources["leaky_relu"] == "def leaky_relu(z):\n    return z\n"

@@ -16,7 +16,8 @@ import pytest
 
 from grader.atomic import safe_child, write_bytes_atomic, write_text_atomic
 from grader.errors import UsageError
-from grader.records import EXERCISES, Curve, GradeRun, SubmissionResult
+from grader.course import exercises
+from grader.records import Curve, GradeRun, SubmissionResult
 from grader.records import TestOutcome as Outcome  # aliased so pytest does not try to collect it
 from grader.reports.gradebook import assignment_header, import_warnings, load_roster, percent
 from grader.reports.gradebook import round_percent, write_grades_csv
@@ -188,7 +189,7 @@ def test_dict_to_run_rejects_malformed_data(mutate: object) -> None:
 
 
 def test_plain_grades_columns_and_values(tmp_path: Path) -> None:
-    path = write_grades_csv(_run(), tmp_path, exercises=EXERCISES)
+    path = write_grades_csv(_run(), tmp_path, exercises=exercises())
     rows = _read_csv(path)
     with open(path, encoding="utf-8", newline="") as handle:
         header = next(csv.reader(handle))
@@ -219,7 +220,7 @@ ROSTER = (
 def test_roster_grades_list_missing_students(tmp_path: Path) -> None:
     roster = load_roster(_write_roster(tmp_path, ROSTER))
     assert roster.columns == ("name", "email", "sis_id", "lms_id", "section")
-    rows = _read_csv(write_grades_csv(_run(), tmp_path, exercises=EXERCISES, roster=roster))
+    rows = _read_csv(write_grades_csv(_run(), tmp_path, exercises=exercises(), roster=roster))
     assert list(rows[0]) == ["id", "name", "email", "sis_id", "lms_id", "section", "status",
                              "score", "max_score", "percent", "activations", "leaky_relu"]
     assert [(r["id"], r["status"]) for r in rows] == [
@@ -249,7 +250,7 @@ def test_roster_errors_are_usage_errors(tmp_path: Path) -> None:
 
 def test_canvas_layout(tmp_path: Path) -> None:
     roster = load_roster(_write_roster(tmp_path, ROSTER))
-    path = write_grades_csv(_run(), tmp_path, exercises=EXERCISES, roster=roster,
+    path = write_grades_csv(_run(), tmp_path, exercises=exercises(), roster=roster,
                             layout="canvas", assignment="Activations lesson (1234)")
     assert path.name == "grades-canvas.csv"
     rows = _read_csv(path)
@@ -263,7 +264,7 @@ def test_canvas_layout(tmp_path: Path) -> None:
 
 def test_moodle_layout(tmp_path: Path) -> None:
     roster = load_roster(_write_roster(tmp_path, ROSTER))
-    path = write_grades_csv(_run(), tmp_path, exercises=EXERCISES, roster=roster,
+    path = write_grades_csv(_run(), tmp_path, exercises=exercises(), roster=roster,
                             layout="moodle", assignment="Activations")
     rows = _read_csv(path)
     assert list(rows[0]) == ["Email address", "ID number", "Activations"]
@@ -275,7 +276,7 @@ def test_moodle_layout(tmp_path: Path) -> None:
         f"grades-moodle.csv leaves out 1 student(s) Moodle could not match (no email or ID "
         f"number): {HOSTILE_ID} (not on the roster); give each an email or sis_id in the roster "
         "to import them"]
-    no_roster = _read_csv(write_grades_csv(_run(), tmp_path, exercises=EXERCISES,
+    no_roster = _read_csv(write_grades_csv(_run(), tmp_path, exercises=exercises(),
                                            layout="moodle"))
     assert [r["ID number"] for r in no_roster] == ["'" + HOSTILE_ID, "alice", "zed"]
     assert import_warnings(_run(), None, "moodle", "Activations") == []
@@ -289,7 +290,7 @@ def test_moodle_warning_names_ten_and_counts_the_rest(tmp_path: Path) -> None:
                               "match (no email or ID number): alice (no email or sis_id in "
                               "the roster), s00 (not on the roster), s01 (not on the roster)")
     assert "s08 (not on the roster) and 3 more; give each" in warning
-    path = write_grades_csv(_run(*many), tmp_path, exercises=EXERCISES, roster=roster,
+    path = write_grades_csv(_run(*many), tmp_path, exercises=exercises(), roster=roster,
                             layout="moodle", assignment="A")
     assert path.read_bytes() == b"Email address,ID number,A\r\n"
 
@@ -343,13 +344,13 @@ def test_canvas_warns_only_without_an_assignment_id() -> None:
 
 def test_unknown_layout_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="layout"):
-        write_grades_csv(_run(), tmp_path, exercises=EXERCISES, layout="blackboard")
+        write_grades_csv(_run(), tmp_path, exercises=exercises(), layout="blackboard")
 
 
 @pytest.mark.parametrize("layout", ["plain", "canvas", "moodle"])
 def test_no_cell_can_start_a_formula(tmp_path: Path, layout: str) -> None:
     roster = load_roster(_write_roster(tmp_path, ROSTER))
-    path = write_grades_csv(_run(), tmp_path, exercises=EXERCISES, roster=roster, layout=layout)
+    path = write_grades_csv(_run(), tmp_path, exercises=exercises(), roster=roster, layout=layout)
     with open(path, encoding="utf-8", newline="") as handle:
         cells = [c for row in csv.reader(handle) for c in row]
     assert not [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r")]

@@ -21,7 +21,7 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from grader.sandbox import isolation, protocol
+from grader.sandbox import isolation, protocol, standins
 
 #: How much of what a call prints is sent back (the rest is counted, not kept).
 STDOUT_CAP = 4096
@@ -137,8 +137,7 @@ class SubmissionFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def exec_module(self, module: types.ModuleType) -> None:
         name = module.__name__
         module.__file__ = f"{name}.py"
-        code = compile(self.sources[name], f"{name}.py", "exec", dont_inherit=True)
-        exec(code, module.__dict__)
+        standins.run_module(module, self.sources[name], self.sources.get(name + standins.FALLBACK))
 
 
 def run(chan: socket.socket, sources: dict[str, str], plan: isolation.Plan) -> None:
@@ -158,6 +157,7 @@ def run(chan: socket.socket, sources: dict[str, str], plan: isolation.Plan) -> N
     sys.stdout = sys.stderr = out
     finder = SubmissionFinder(sources)
     sys.meta_path.insert(0, finder)
+    standins.install(finder, finder.sources)
     # Python's own library and installed packages only: nothing from the current folder.
     prefixes = tuple(os.path.join(p, "") for p in {sys.prefix, sys.base_prefix, sys.exec_prefix,
                                                   sys.base_exec_prefix})
@@ -369,11 +369,14 @@ def _describe(exc: BaseException, doing: str) -> str:
     try:
         if isinstance(exc, SyntaxError):
             line = (exc.text or "").strip()
-            return f"SyntaxError in {exc.filename} line {exc.lineno}: {exc.msg}" + (
-                f"\n    {line}" if line else "")
+            cell = standins.place(exc.filename, exc.lineno)
+            spot = cell[0] if cell else f"{exc.filename} line {exc.lineno}"
+            return f"SyntaxError in {spot}: {exc.msg}" + (f"\n    {line}" if line else "")
         frames = [f for f in traceback.extract_tb(exc.__traceback__)
                   if f.filename.endswith(".py") and "/" not in f.filename]
         where = f" ({frames[-1].filename} line {frames[-1].lineno}: {frames[-1].line})" if frames else ""
+        cell = standins.place(frames[-1].filename, frames[-1].lineno) if frames else None
+        where = f" ({cell[0]}: {cell[1]})" if cell else where
         text = str(exc)[:500]
         return f"{type(exc).__name__} while {doing}{where}" + (f": {text}" if text else "")
     except BaseException:  # noqa: BLE001 - str() of a hostile exception may raise
