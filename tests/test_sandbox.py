@@ -276,3 +276,19 @@ def test_no_network(sandbox: Sandbox) -> None:
     result = s.call("activations", "relu", (Z,), {})
     assert result.ok and result.value != "connected"
     s.close()
+
+
+def test_an_error_in_student_code_quotes_the_line_it_was_raised_on(sandbox: Sandbox) -> None:
+    s = session_for(sandbox, """
+        import numpy as np
+
+        def relu(z):
+            scaled = z * undefined_factor
+            return np.maximum(0, scaled)
+    """)
+    result = s.call("activations", "relu", (Z,), {})
+    s.close()
+    assert result.kind == "exception"
+    assert result.message == ("NameError while calling relu() (activations.py line 5: "
+                              "scaled = z * undefined_factor): name 'undefined_factor' is not "
+                              "defined")

@@ -14,6 +14,7 @@ import hashlib
 import importlib
 import importlib.abc
 import importlib.machinery
+import linecache
 import os
 import re
 import sys
@@ -260,7 +261,11 @@ def _run(module: types.ModuleType, source: str) -> None:
     """Compile and run source as module, with a rewritten import's helper when it needs one."""
     if IMPORT_HELPER in source:
         module.__dict__[IMPORT_HELPER] = import_or_missing
-    code = compile(source, f"{module.__name__}.py", "exec", dont_inherit=True)
+    filename = f"{module.__name__}.py"
+    # The source is not on disk: without it in linecache, a traceback names the line but not its
+    # text, and the student reads "activations.py line 25: " with nothing after the colon.
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    code = compile(source, filename, "exec", dont_inherit=True)
     exec(code, module.__dict__)
 
 
