@@ -57,8 +57,9 @@ class CourseMaterialHook(BuildHookInterface):  # type: ignore[misc]
 
 
 def reference_curves(root: Path) -> dict[str, Any]:
-    """Every feedback plot's reference curve, from root's reference/ and grader/ (the source
-    tree being built, not whatever grader the build environment may hold)."""
+    """The reference curve of every feedback plot root's exercise.toml files declare, from
+    root's reference/ and grader/ (the source tree being built, not whatever grader the build
+    environment may hold)."""
     sys.path.insert(0, str(root))
     try:
         from grader.judge import plots
@@ -75,5 +76,6 @@ def reference_curves(root: Path) -> dict[str, Any]:
             spec.loader.exec_module(loaded[exercise])
         return loaded[exercise]
 
+    # The course is named: a GRADER_COURSE set where the wheel is built must not swap it.
     return {name: [list(x), list(values)]
-            for name, (x, values) in plots.reference_curves(reference).items()}
+            for name, (x, values) in plots.reference_curves(reference, root).items()}

@@ -151,14 +151,15 @@ def _stub_files(number: int) -> dict[str, str]:
 
 
 def extra_mistakes() -> list[tuple[str, dict[str, str]]]:
-    """Mistaken variants kept with the project's tests (tests/mistakes/<name>/, not `correct`)."""
-    root = paths.course_root() / "tests" / "mistakes"
+    """Mistaken variants of the course's mistake corpus (reference/mistakes/<name>/, not
+    `correct`)."""
+    root = paths.reference_dir() / "mistakes"
     found: list[tuple[str, dict[str, str]]] = []
     for folder in sorted(root.glob("*/")) if root.is_dir() else []:
         files = {p.name: p.read_text(encoding="utf-8") for p in folder.glob("*.py")
                  if p.stem in CORE}
         if folder.name != "correct" and files:
-            found.append((f"tests/mistakes/{folder.name}", files))
+            found.append((f"reference/mistakes/{folder.name}", files))
     return found
 
 
@@ -482,6 +483,9 @@ def prepare_naive(student: Student, folder: Path, seed: int) -> Path:
         (work / name).write_text(text, encoding="utf-8")
     for suite in naive_suites():
         shutil.copy(suite, work / suite.name)
+    # The course's own modules the suites import (detectors, checks), beside them.
+    for shared in sorted((paths.exercises_dir() / "shared").glob("*.py")):
+        shutil.copy(shared, work / shared.name)
     conftest = NAIVE_CONFTEST.format(reference=str(paths.reference_dir()), seed=seed)
     (work / "conftest.py").write_text(conftest, encoding="utf-8")
     (work / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")

@@ -13,7 +13,7 @@ from typing import Any, Callable, TypeVar
 import click
 
 from grader import __version__, check, gradescope_mode, gradescope_package, handout, incremental
-from grader import course, paths, pitfalls, submissions
+from grader import cli_course, course, paths, submissions
 from grader.engine import GradeOptions, Judges
 from grader.errors import ExitCode, UsageError
 from grader.outputs import OutputOptions, check_run_paths, gradebook_warnings, summary_lines
@@ -167,7 +167,7 @@ def run_command(submissions_path: Path, out_dir: Path, jobs: int, exercises: tup
         check_run_paths(submissions_path, out_dir, output)
         limit = parse_memory(memory)
         chosen = _exercises(exercises)
-        pitfalls.verify_course()
+        course.verify()
         _require_isolation(isolation_minimum)
         bound = admit(jobs, limit)
         options = GradeOptions(
@@ -302,7 +302,8 @@ def handout_command(out: Path) -> None:
     written, built = _guarded(build)
     for note in built.skipped:
         click.echo(f"note: skipped exercises/{note}", err=True)
-    exercises = sorted({n.split("/")[1] for n in built.files if n.count("/") == 2})
+    exercises = [e for e in course.exercises() if any(n.startswith(f"exercises/{e}/")
+                                                       for n in built.files)]
     click.echo(f"wrote {len(built.files)} files ({', '.join(exercises)}) to {written}")
 
 
@@ -329,6 +330,7 @@ def check_command(folder: Path, out_dir: Path | None, exercises: tuple[str, ...]
         check_work_paths(folder, out_dir, check.FEEDBACK_DIR)
         click.echo(f"checking {folder} with the public tests...", err=True)
         with writing(out_dir or folder / check.FEEDBACK_DIR):
+            course.verify()
             return check.run_check(folder, out_dir, exercises=_exercises(exercises),
                                    timeout=timeout)
     report = _guarded(work)
@@ -401,6 +403,7 @@ def gradescope_command(submission_dir: Path, results: Path, reveal: str,
     def prepare() -> GradeOptions:
         check_results_path(results, submission_dir)
         limit = parse_memory(memory)
+        course.verify()
         try:
             _require_isolation(isolation_minimum)
         except host.IsolationRefused:
@@ -432,3 +435,6 @@ def gradescope_package_command(out: Path) -> None:
     names = _guarded(build)
     click.echo(f"wrote {out} ({len(names)} files); upload it on the assignment's "
                "Configure Autograder page")
+
+
+cli_course.register(main, _guarded)

@@ -40,6 +40,17 @@ def current() -> Course:
     return load(paths.course_root())
 
 
+def verify() -> None:
+    """Load and check everything of the course in use that grading reads, so that a mistake in
+    it is one line before grading rather than every submission failing: course.toml, the
+    pitfalls (and every id the suites and shared code use), each exercise.toml."""
+    from grader import exercise_spec, pitfalls  # they read the course through this module
+
+    current()
+    pitfalls.verify_course()
+    exercise_spec.specs()
+
+
 def exercises() -> tuple[str, ...]:
     """The exercises of the course in use, in order."""
     return current().exercises

@@ -1,12 +1,15 @@
 """`grade handout`: what students receive, built from exercises/ and nothing else.
 
 Files are picked from an allowlist (the stub, README.md, conftest.py and the visible tests of each
-exercise) rather than by leaving things out, so a file added to the course later stays private
-until someone decides to hand it out. Every file is then checked against the reference material
-before anything is written.
+exercise course.toml lists, and the Python modules of exercises/shared/, the course's code that
+those tests import) rather than by leaving things out, so a file added to the course later stays
+private until someone decides to hand it out. Every file is then checked against the reference
+material before anything is written.
 """
 
 from __future__ import annotations
+
+import ast
 
 import re
 import zipfile
@@ -14,11 +17,15 @@ from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 
-from grader import paths
+from grader import course, paths
 from grader.atomic import write_bytes_atomic
 from grader.errors import UsageError
 
 EXERCISES_FOLDER = "exercises"
+#: The course's own code for its tests (detectors, checks), beside the exercise folders: not an
+#: exercise, handed out with them, importable by name wherever the tests run (see
+#: grader.judge.runner and grader.judge.local).
+SHARED_FOLDER = "shared"
 #: A fixed timestamp makes the same course material give a byte-identical zip.
 ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 _HIDDEN_MARK = re.compile(rb"""visibility\s*=\s*["']hidden["']""")
@@ -31,6 +38,8 @@ One folder per exercise in `exercises/`. Each holds:
 - `README.md`: what to build and the rules your code is graded on;
 - `<exercise>.py`: the file you complete (keep its name: the grader looks for it);
 - `test_<exercise>_public.py` and `conftest.py`: the public checks.
+
+`exercises/shared/` holds code the public checks share; you do not need to change it.
 
 ## Install the grader (once)
 
@@ -92,19 +101,56 @@ def exercise_files(folder: Path) -> dict[str, bytes]:
     return picked
 
 
+def shared_files(folder: Path, handed_out: dict[str, bytes]) -> dict[str, bytes]:
+    """The course's shared modules a student receives, by name: those the handed-out files
+    import, and what those import in turn. Nothing else: a module the grader alone uses (a
+    plot's transform, say) may compute what an exercise asks for."""
+    if not folder.is_dir() or folder.is_symlink():
+        return {}
+    available = {path.stem: path for path in sorted(folder.glob("*.py"))
+                 if path.is_file() and not path.is_symlink()}
+    picked: dict[str, bytes] = {}
+    todo = [data for name, data in handed_out.items() if name.endswith(".py")]
+    while todo:
+        for name in _imported(todo.pop()):
+            if name in available and f"{name}.py" not in picked:
+                picked[f"{name}.py"] = available[name].read_bytes()
+                todo.append(picked[f"{name}.py"])
+    return dict(sorted(picked.items()))
+
+
+def _imported(source: bytes) -> set[str]:
+    """Top-level module names a Python file imports (none if it does not parse)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return set()
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.split(".")[0])
+    return names
+
+
 def collect() -> Handout:
     """Every file of the handout, checked against the reference material."""
     files = {"README.md": STUDENT_README.encode("utf-8")}
     skipped: list[str] = []
     source = paths.exercises_dir()
-    for folder in sorted(source.iterdir()):
-        if not folder.is_dir() or folder.is_symlink() or folder.name.startswith((".", "_")):
+    # Only the exercises the course lists: any other folder (shared/, drafts) is no exercise.
+    for name in sorted(course.exercises()):
+        folder = source / name
+        if folder.is_symlink():
             continue
         picked = exercise_files(folder)
-        if f"{folder.name}.py" not in picked:
-            skipped.append(f"{folder.name}: no {folder.name}.py stub")
+        if f"{name}.py" not in picked:
+            skipped.append(f"{name}: no {name}.py stub")
             continue
-        files.update({f"{EXERCISES_FOLDER}/{folder.name}/{n}": d for n, d in picked.items()})
+        files.update({f"{EXERCISES_FOLDER}/{name}/{n}": d for n, d in picked.items()})
+    shared = shared_files(source / SHARED_FOLDER, files)
+    files.update({f"{EXERCISES_FOLDER}/{SHARED_FOLDER}/{n}": d for n, d in shared.items()})
     _refuse_private(files)
     return Handout(files=files, skipped=tuple(skipped))
 

@@ -10,7 +10,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 
-from grader import paths, pruning, scopes
+from grader import course, paths, pruning, scopes
 from grader.sandbox.standins import DISPLAY_ONLY, cell_marker
 
 #: Notebooks carry their outputs (plots as base64 images), so they get a larger cap than sources.
@@ -97,10 +97,8 @@ def exercise_functions() -> dict[str, tuple[str, ...]]:
 def _functions_of(root: Path) -> dict[str, tuple[str, ...]]:
     """exercise_functions() of the course at root (read once per course)."""
     table: dict[str, tuple[str, ...]] = {}
-    exercises = paths.exercises_dir()
-    folders = sorted(p for p in exercises.iterdir() if p.is_dir()) if exercises.is_dir() else []
-    for folder in folders:
-        exercise = folder.name
+    for exercise in course.load(root).exercises:
+        folder = paths.exercises_dir() / exercise
         names = _graded_in_reference(exercise) or _public_functions(folder / f"{exercise}.py")
         if names:
             table[exercise] = names

@@ -28,6 +28,9 @@ from grader import paths
 from grader.errors import UsageError
 
 FILE_NAME = "pitfalls.toml"
+#: Pitfalls the engine's own checks report (a stub, a single number or a wrong shape where an
+#: array is due, an argument changed in place): every course defines them, in its own words.
+ENGINE_PITFALLS = ("not_implemented", "returns_scalar", "wrong_shape", "modifies_input")
 _ID = re.compile(r"[a-z][a-z0-9_]*")
 _FIELDS = ("misconception", "hint")
 
@@ -92,20 +95,26 @@ def _read(path: Path) -> Iterator[Pitfall]:
 
 
 def verify_course() -> None:
-    """verify() for the course in use: its suites and public tests, and the detectors."""
+    """verify() for the course in use: its suites and public tests, and its shared code (the
+    detectors and checks in exercises/shared/)."""
     from grader import engine  # imported here: engine -> results -> this module
     from grader.course import exercises
+    from grader.handout import SHARED_FOLDER  # handout -> course -> this module
 
-    detectors = Path(__file__).resolve().parent / "judge"
     sources = [Path(p) for p in engine.suite_files(exercises())]
-    sources += [detectors / name for name in ("checks.py", "checks_extra.py", "detectors.py")]
+    sources += sorted((paths.exercises_dir() / SHARED_FOLDER).glob("*.py"))
     verify(paths.exercises_dir(), sources)
 
 
 def verify(exercises: Path, sources: Iterable[Path]) -> None:
     """CourseError naming file, line and id for the first pitfall that `sources` (suites,
-    public tests, detectors) refer to and the catalogue does not define."""
+    public tests, detectors) refer to and the catalogue does not define, or for an engine
+    pitfall (ENGINE_PITFALLS) the catalogue lacks."""
     known = catalogue(exercises)
+    for pitfall_id in ENGINE_PITFALLS:
+        if pitfall_id not in known:
+            raise CourseError(f"{exercises / FILE_NAME}: the course must define pitfall "
+                              f"'{pitfall_id}', which the grader's own checks report")
     for source in sources:
         for line, pitfall_id in references(source):
             if pitfall_id not in known:

@@ -113,10 +113,11 @@ class Curve:
     """Exercise module the function lives in."""
     function: str
     """Function name, e.g. 'relu'."""
-    kind: Literal["line", "bars", "entropy"]
-    """How to draw it: a curve over z, bars per class, or entropy against scale."""
+    kind: Literal["line", "bars"]
+    """How to draw it: the values against x, or one bar per entry (the course's plot of that
+    function and kind names the axes, see grader.exercise_spec)."""
     x: tuple[float, ...]
-    """Sample points (z values, class indices or scales)."""
+    """Sample points: the x values, or for bars the entries' indices."""
     reference: tuple[float, ...]
     """Reference values at x."""
     student: tuple[float, ...] | None

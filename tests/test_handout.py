@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+import os
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -133,6 +135,7 @@ def test_existing_folder_is_not_overwritten(tmp_path: Path) -> None:
 
 
 def _fake_course(root: Path, public_test: str) -> None:
+    (root / "course.toml").write_text('[course]\ntitle = "T"\nexercises = ["activations"]\n')
     ex = root / "exercises" / "activations"
     ex.mkdir(parents=True)
     (ex / "activations.py").write_text("def relu(z):\n    raise NotImplementedError\n")
@@ -185,3 +188,56 @@ def test_public_tests_carry_their_expected_values() -> None:
                 modules = [node.module or ""] if isinstance(node, ast.ImportFrom) else [
                     a.name for a in node.names]
                 assert not [m for m in modules if m.split(".")[0] == "reference"], path.name
+
+
+@pytest.mark.parametrize("kind", ["folder", "zip"])
+def test_the_course_code_the_public_tests_import_is_handed_out(
+        built: dict[str, dict[str, bytes]], kind: str) -> None:
+    shared = paths.exercises_dir() / handout.SHARED_FOLDER
+    for name in ("activation_detectors.py", "activation_checks.py"):  # the public tests import them
+        assert built[kind][f"exercises/shared/{name}"] == (shared / name).read_bytes()
+    # What only the grader uses stays out: the plots' transform computes an exercise's answer.
+    assert "exercises/shared/activation_plots.py" not in built[kind]
+
+
+def test_only_the_exercises_the_course_lists_and_its_shared_code_are_picked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_course(tmp_path, "from course_checks import check\n\n\ndef test_x(student):\n    pass\n")
+    drafts = tmp_path / "exercises" / "drafts"
+    drafts.mkdir()
+    (drafts / "drafts.py").write_text("def gelu(z):\n    raise NotImplementedError\n")
+    shared = tmp_path / "exercises" / "shared"
+    shared.mkdir()
+    (shared / "course_checks.py").write_text("from course_detectors import DETECTORS\n")
+    (shared / "course_detectors.py").write_text("DETECTORS = ()\n")
+    (shared / "course_plots.py").write_text("def answer(p):\n    return p\n")  # grader-only
+    (shared / "notes.txt").write_text("not code")
+    monkeypatch.setattr(paths, "course_root", lambda: tmp_path)
+    built = handout.collect()
+    assert sorted(built.files) == [
+        "README.md", "exercises/activations/activations.py",
+        "exercises/activations/test_activations_public.py",
+        "exercises/shared/course_checks.py", "exercises/shared/course_detectors.py"]
+    assert built.skipped == ()
+
+
+def _plain_pytest(folder: Path) -> subprocess.CompletedProcess[str]:
+    """`pytest` as a student runs it in an exercise folder: none of this run's settings."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTEST_ADDOPTS")}
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                          cwd=folder, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_plain_pytest_in_a_handout_exercise_finds_the_course_code(tmp_path: Path) -> None:
+    handout.write_handout(tmp_path / "handout")
+    exercises = tmp_path / "handout" / "exercises"
+    for name in ("activations", "linear_collapse"):
+        shutil.copy(paths.reference_dir() / f"{name}.py", exercises / name / f"{name}.py")
+        done = _plain_pytest(exercises / name)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    # An error raised by the student's code is recognised by the course's patterns too.
+    relu = exercises / "activations" / "activations.py"
+    relu.write_text(relu.read_text() + "\n\ndef relu(z):\n    return z if z > 0 else 0\n")
+    done = _plain_pytest(exercises / "activations")
+    assert done.returncode == 1 and "What went wrong" in done.stdout, done.stdout[-3000:]
+    assert "Hint: Write relu as np.maximum(0, z)" in done.stdout

@@ -38,9 +38,9 @@ def test_correct_submission_scores_full_marks(graded: dict[str, SubmissionResult
 def test_mistake_loses_points_only_where_it_is(graded: dict[str, SubmissionResult], name: str) -> None:
     case = CASES[name]
     result = graded[name]
-    in_module = [t for t in result.tests if t.exercise == case.module]
+    in_module = [t for t in result.tests if t.exercise == case.exercise]
     lost = {t.function for t in in_module if t.outcome != "passed"}
-    assert lost == set(case.broken_functions), [(t.id, t.message) for t in in_module if t.outcome != "passed"]
+    assert lost == set(case.broken), [(t.id, t.message) for t in in_module if t.outcome != "passed"]
     reported = {t.pitfall for t in in_module if t.outcome != "passed"}
     assert case.pitfall in reported
     reported = next(t for t in in_module if t.pitfall == case.pitfall)

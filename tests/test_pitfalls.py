@@ -13,9 +13,13 @@ from grader.pitfalls import CourseError
 ENTRY = 'misconception = "The sentence a student sees."\nhint = "What to change."\n'
 
 
-def course(tmp_path: Path, shared: str, own: str = "") -> Path:
+def course(tmp_path: Path, shared: str, own: str = "", *, engine: bool = True) -> Path:
+    """A course's exercises folder with these pitfall files (and, unless told otherwise, the
+    engine's own pitfalls every course defines)."""
     exercises = tmp_path / "exercises"
     (exercises / "mse").mkdir(parents=True)
+    if engine:
+        shared += "".join(f"\n[{p}]\n{ENTRY}" for p in pitfalls.ENGINE_PITFALLS)
     (exercises / "pitfalls.toml").write_text(shared)
     if own:
         (exercises / "mse" / "pitfalls.toml").write_text(own)
@@ -68,3 +72,11 @@ def test_one_id_in_two_files_is_an_error(tmp_path: Path) -> None:
     exercises = course(tmp_path, f"[squared]\n{ENTRY}", f"[squared]\n{ENTRY}")
     with pytest.raises(CourseError, match="pitfall 'squared' is defined twice"):
         pitfalls.catalogue(exercises)
+
+
+def test_a_course_must_define_the_engines_own_pitfalls(tmp_path: Path) -> None:
+    exercises = course(tmp_path, "".join(f"[{p}]\n{ENTRY}" for p in
+                                         pitfalls.ENGINE_PITFALLS if p != "wrong_shape"),
+                       engine=False)
+    with pytest.raises(CourseError, match="must define pitfall 'wrong_shape', which the grader"):
+        pitfalls.verify(exercises, [])

@@ -70,7 +70,8 @@ def entropy_curve() -> Curve:
     scales = tuple(10.0 ** (k / 4) for k in range(-8, 9))
     ref = tuple(math.log(3) / (1 + s) for s in scales)
     stu = tuple(r if s < 10 else math.nan for r, s in zip(ref, scales))
-    return Curve("scaling", "softmax", "entropy", scales, ref, stu)
+    # A line over a log axis: the course's plot spec, not the curve, says how to draw it.
+    return Curve("scaling", "softmax_temperature", "line", scales, ref, stu)
 
 
 def perfect() -> SubmissionResult:
@@ -224,8 +225,16 @@ def test_problems_advisories_and_footer(env: jinja2.Environment) -> None:
     notes = page.split('id="notes"')[1]
     assert "Notes that cost no points" in page and "overflow encountered in exp" in notes
     assert "softmax large" not in notes  # hidden test title stays hidden under reveal=none
-    assert "--seed 1234" in page and "uid+userns+netns+mountns+rlimits" in page
-    assert "0.1.0" in page
+    # The run's details are folded away in plain words; the recorded steps only inside the fold.
+    footer = page.split('<footer class="page-foot">')[1]
+    details = footer.split("<details")[1].split("</details>")[0]
+    assert "<summary>Grading details</summary>" in details
+    assert "seed <code>1234</code>" in details and "uid+userns+netns+mountns+rlimits" in details
+    assert "It had no network access." in details
+    assert "uid+" not in footer.replace(details, "") and "--seed" not in page
+    assert "0.1.0" in footer
+    # The index, for the instructor, keeps the recorded values in its own footer.
+    assert "uid+userns+netns+mountns+rlimits" in render_index(env, grade_run())
 
 
 def _coordinates(page: str) -> list[str]:
@@ -247,7 +256,7 @@ def test_curves_become_inline_svg(env: jinja2.Environment) -> None:
     lambda: svg.line_plot(relu_curve(tuple(z if z > 1 else math.nan for z in z_grid()))),
     lambda: svg.line_plot(relu_curve(tuple(math.inf for _ in z_grid()))),
     lambda: svg.bar_plot(softmax_bars((math.inf, -math.inf, math.nan))),
-    lambda: svg.entropy_plot(entropy_curve()),
+    lambda: svg.line_plot(entropy_curve()),
     lambda: svg.histogram([0, 3.5, 10, 10, 7], 10),
     lambda: svg.histogram([], 0),
 ])

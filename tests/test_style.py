@@ -1,10 +1,17 @@
-"""Loop advisories: read from the source, never by running it, and free of charge."""
+"""Loop advisories: read from the source, never by running it, and free of charge; which
+functions get one is the course's to say (exercise.toml)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
+from grader import paths
 from grader.judge.style import loop_advisories
 from grader.records import TestOutcome
 from grader.results import _with_loop_advisories
+from tests.test_exercise_spec import make_course
 
 LOOPY = '''
 import numpy as np
@@ -26,6 +33,16 @@ def test_loops_in_lesson_functions_get_an_advisory() -> None:
     assert found[("activations", "relu")] == (
         "relu() uses a Python loop. It works, but NumPy does the same on the whole array at once, "
         "far faster: np.maximum(0, z).")
+
+
+def test_the_course_names_the_functions_and_what_to_write_instead(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_course(tmp_path, '[loop_advisories]\ncube = "z * z * z"\n')
+    monkeypatch.setenv(paths.COURSE_VARIABLE, str(root))
+    loopy = "def square(z):\n    return [v * v for v in z]\ndef cube(z):\n    for v in z: pass\n"
+    assert loop_advisories({"powers": loopy, "activations": LOOPY}) == {("powers", "cube"): (
+        "cube() uses a Python loop. It works, but NumPy does the same on the whole array at "
+        "once, far faster: z * z * z.")}
 
 
 def test_broken_source_gives_no_advisory_and_no_error() -> None:

@@ -8,13 +8,13 @@ same answers again.
 import numpy as np
 import pytest
 
-from grader.judge.checks_extra import (
+from activation_checks import (
     ACTIVATION_RANGE,
     SOFTMAX_BY_HAND,
     expect_answer,
-    expect_numbers,
     expect_zero_centred_reason,
 )
+from grader.judge.checks_extra import expect_numbers
 
 pytestmark = pytest.mark.grade(exercise="concepts", visibility="visible")
 

@@ -7,8 +7,8 @@ more inputs (other alphas, batches, float32, 0-d and empty arrays, random data).
 import numpy as np
 import pytest
 
+from activation_detectors import LEAKY_RELU, RELU_GRAD
 from grader.judge.checks import expect_array, expect_unchanged
-from grader.judge.detectors import LEAKY_RELU, RELU_GRAD
 
 pytestmark = pytest.mark.grade(exercise="leaky_relu", visibility="visible")
 

@@ -9,8 +9,9 @@ import math
 import numpy as np
 import pytest
 
-from grader.judge.checks import ENTROPY_ATOL, expect_array, expect_close_scalar
-from grader.judge.detectors import ENTROPY, TEMPERATURE
+from activation_checks import ENTROPY_ATOL
+from activation_detectors import ENTROPY, TEMPERATURE
+from grader.judge.checks import expect_array, expect_close_scalar
 
 pytestmark = pytest.mark.grade(exercise="scaling", visibility="visible")
 

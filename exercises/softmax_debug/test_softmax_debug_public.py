@@ -8,8 +8,8 @@ very different scales, |z| up to 10_000, integers, random data).
 import numpy as np
 import pytest
 
+from activation_detectors import SOFTMAX
 from grader.judge.checks import expect_array
-from grader.judge.detectors import SOFTMAX
 
 pytestmark = pytest.mark.grade(exercise="softmax_debug", visibility="visible")
 

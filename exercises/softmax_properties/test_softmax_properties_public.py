@@ -10,8 +10,8 @@ import math
 import numpy as np
 import pytest
 
+from activation_checks import BOLTZMANN, LIPSCHITZ, LOGSUMEXP
 from grader.judge.checks import expect_array, expect_close_scalar
-from grader.judge.checks_extra import BOLTZMANN, LIPSCHITZ, LOGSUMEXP
 
 pytestmark = pytest.mark.grade(exercise="softmax_properties", visibility="visible")
 

@@ -7,6 +7,9 @@ gives the tests the same fixtures the grading engine does, minus the sandbox:
   test file (e.g. activations.py beside test_activations_public.py), once per pytest session;
 - `rng`: a NumPy Generator seeded per test, reproducible from run to run.
 
+The course's shared code (exercises/shared/ beside the exercise folders: detectors and checks the
+tests import by name) is put on sys.path before a test file is imported, as the judge does.
+
 When a test fails on a known misconception, the failure report gains a section with the
 misconception and the lesson's hint.
 """
@@ -26,6 +29,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from grader.handout import SHARED_FOLDER
 from grader.judge.checks import diagnose_error
 from grader.judge.errors import PitfallDetected, StudentError
 from grader.pitfalls import lookup
@@ -42,6 +46,18 @@ def pytest_configure(config: pytest.Config) -> None:
         "grade(exercise, visibility, function, points, pitfall): grading metadata of a test",
     )
     config.stash[_MODULES] = {}
+
+
+def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector) -> None:
+    """Make the course's shared code importable before the test file at module_path is imported.
+
+    It lives beside the test's exercise folder (exercises/<exercise>/test_*.py and
+    exercises/shared/), in a handout as in the course. First on sys.path, as pytest puts the
+    test's own folder; never taken off, as pytest leaves that one too.
+    """
+    shared = module_path.parent.parent / SHARED_FOLDER
+    if shared.is_dir() and str(shared) not in sys.path:
+        sys.path.insert(0, str(shared))
 
 
 def grade_marker(item: pytest.Item) -> dict[str, Any]:

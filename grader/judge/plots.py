@@ -1,7 +1,10 @@
 """Samples a student's functions next to the reference for the feedback page's plots.
 
-The samples go through the same sandboxed session as the tests, so a crash or a timeout shows as
-a note under the plot's title instead of a plot.
+Which plots there are is the course's to say (grader.exercise_spec): a function called on x
+values, drawn as a line or as bars, its outputs turned into the plotted values by a function of
+the course's own when the plot names a transform. The samples go through the same sandboxed
+session as the tests, so a crash or a timeout shows as a note under the plot's title instead of a
+plot.
 
 A student's wheel has no reference/: the reference curves come from CURVES_FILE instead, values
 computed from the reference when that wheel was built (see hatch_build.py).
@@ -9,61 +12,32 @@ computed from the reference when that wheel was built (see hatch_build.py).
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import importlib.util
 import json
 import math
+import sys
 import types
-from dataclasses import dataclass, fields
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from grader import paths
+from grader import exercise_spec, paths
+from grader.exercise_spec import Grid, PlotSpec
 from grader.judge.proxy import Answers
+from grader.pitfalls import CourseError
 from grader.records import CallResult, Curve
 from grader.sandbox.session import Session
 
-Z_GRID = np.linspace(-6.0, 6.0, 61)
-LESSON_LOGITS = np.array([1.0, 2.0, 3.0])
-BIG_LOGITS = np.array([1000.0, 1001.0, 1002.0])
-SCALES = np.logspace(-2, 2, 17)
-Q_VALUES = np.array([1.0, 3.0, 2.5, 0.0])
 #: The reference curves of a student's wheel, relative to the course root (see hatch_build.py).
 CURVES_FILE = "expected/curves.json"
 
 Pair = tuple[tuple[float, ...], tuple[float, ...]]
 """A reference curve: its x values and the reference's values there."""
-
-
-@dataclass(frozen=True)
-class PlotSpec:
-    """One plot: which function, drawn how, on which input."""
-
-    exercise: str
-    """Exercise module the function lives in."""
-    function: str
-    """Function name, e.g. 'relu'."""
-    kind: str
-    """How to draw it: line, bars or entropy (see grader.records.Curve)."""
-    x: np.ndarray
-    """The input the function is sampled on."""
-
-    @property
-    def name(self) -> str:
-        """Key of its curve in CURVES_FILE, e.g. 'activations/relu/line'."""
-        return f"{self.exercise}/{self.function}/{self.kind}"
-
-
-PLOTS = (
-    PlotSpec("activations", "relu", "line", Z_GRID),
-    PlotSpec("activations", "sigmoid", "line", Z_GRID),
-    PlotSpec("activations", "tanh", "line", Z_GRID),
-    PlotSpec("activations", "softmax", "bars", LESSON_LOGITS),
-    PlotSpec("leaky_relu", "leaky_relu", "line", Z_GRID),
-    PlotSpec("softmax_debug", "softmax", "bars", BIG_LOGITS),
-    PlotSpec("scaling", "softmax_temperature", "entropy", SCALES),
-    PlotSpec("softmax_properties", "boltzmann_policy", "bars", Q_VALUES),
-    PlotSpec("softmax_properties", "boltzmann_policy", "entropy", SCALES),
-)
 
 
 class PlotCache:
@@ -92,8 +66,8 @@ class PlotCache:
 
 def planned_calls(exercises: tuple[str, ...]) -> list[tuple[str, str, tuple[object, ...]]]:
     """(exercise, function, args) of every call the plots make: fetched with the tests' calls."""
-    return [(spec.exercise, spec.function, args) for spec in PLOTS if spec.exercise in exercises
-            for args in _calls(spec)]
+    return [(spec.exercise, spec.function, args) for spec in exercise_spec.plots()
+            if spec.exercise in exercises for args in _calls(spec)]
 
 
 def sample(session: Session, reference: Callable[[str], types.ModuleType],
@@ -105,7 +79,7 @@ def sample(session: Session, reference: Callable[[str], types.ModuleType],
     """
     cache = cache or PlotCache()
     curves = []
-    for number, spec in enumerate(PLOTS):
+    for number, spec in enumerate(exercise_spec.plots()):
         if spec.exercise not in exercises or spec.exercise not in session.sources:
             continue
         found = _reference_curve(number, spec, reference, cache)
@@ -113,26 +87,32 @@ def sample(session: Session, reference: Callable[[str], types.ModuleType],
             continue
         x, ref = found
         got, note = _student_values(session, spec, answers(spec.exercise), cache, number)
-        curve = Curve(exercise=spec.exercise, function=spec.function, kind=spec.kind,  # type: ignore[arg-type]
+        curve = Curve(exercise=spec.exercise, function=spec.function, kind=spec.kind,
                       x=x, reference=ref, student=got, note=note)
         # Shallow: asdict would deep-copy every tuple of floats, a visible cost per submission.
         curves.append({f.name: getattr(curve, f.name) for f in fields(curve)})
     return curves
 
 
-def reference_curves(reference: Callable[[str], types.ModuleType]) -> dict[str, Pair]:
-    """Every plot's reference curve by PlotSpec.name: what CURVES_FILE holds."""
-    return {spec.name: _curve_of(spec, reference(spec.exercise)) for spec in PLOTS}
+def reference_curves(reference: Callable[[str], types.ModuleType],
+                     root: Path | None = None) -> dict[str, Pair]:
+    """Every plot's reference curve by PlotSpec.name: what CURVES_FILE holds. `root`: the
+    course folder (the course in use by default)."""
+    return {spec.name: _curve_of(spec, reference(spec.exercise))
+            for spec in exercise_spec.plots(root)}
 
 
 def _curve_of(spec: PlotSpec, module: types.ModuleType) -> Pair:
-    expected = _values(spec, getattr(module, spec.function))
-    return _floats(spec.x if spec.kind != "bars" else np.arange(spec.x.size)), _floats(expected)
+    func = getattr(module, spec.function)
+    outputs = [np.asarray(func(*args), dtype=float) for args in _calls(spec)]
+    expected = _plotted(spec, outputs)
+    x = _x_values(spec.x)
+    return _floats(x if spec.kind != "bars" else np.arange(expected.size)), _floats(expected)
 
 
 def _reference_curve(number: int, spec: PlotSpec, reference: Callable[[str], types.ModuleType],
                      cache: PlotCache) -> Pair | None:
-    """The reference's curve for PLOTS[number]; None when neither the reference nor the values
+    """The reference's curve for plot `number`; None when neither the reference nor the values
     shipped in its place are there (the plot is then left out)."""
     if number not in cache.reference:
         try:
@@ -154,18 +134,78 @@ def _read_shipped() -> dict[str, Pair]:
     return {name: (tuple(map(float, x)), tuple(map(float, ref))) for name, (x, ref) in raw.items()}
 
 
-def _values(spec: PlotSpec, func: Callable[..., Any]) -> np.ndarray:
-    if spec.kind == "entropy":
-        # Entropy of softmax(z / T) over the scale 1/T: flat for small scales, peaked for large ones.
-        rows = np.stack([func(LESSON_LOGITS, 1.0 / s) for s in spec.x])
-        return _entropy(rows)
-    return np.asarray(func(spec.x), dtype=float)
+@functools.cache
+def _x_values(grid: Grid) -> np.ndarray:
+    if grid.spacing == "linspace":
+        return np.linspace(grid.start, grid.stop, grid.count)
+    if grid.spacing == "logspace":
+        return np.logspace(grid.start, grid.stop, grid.count)
+    return np.asarray(grid.values, dtype=float)
 
 
+def _argument(value: object) -> object:
+    # The spec keeps lists as tuples (it must stay hashable); the functions get float arrays.
+    return np.asarray(value, dtype=float) if isinstance(value, tuple) else value
+
+
+@functools.cache
 def _calls(spec: PlotSpec) -> list[tuple[object, ...]]:
-    if spec.kind == "entropy":
-        return [(LESSON_LOGITS, float(1.0 / s)) for s in spec.x]
-    return [(spec.x,)]
+    """The argument tuples of the plot's calls, x put at its place among the others. Cached:
+    the calls of a plot are the same for every submission."""
+    x = _x_values(spec.x)
+    before = tuple(_argument(a) for a in spec.args[:spec.x_position])
+    after = tuple(_argument(a) for a in spec.args[spec.x_position:])
+    points: list[object] = [float(v) for v in x] if spec.each else [x]
+    return [before + (point,) + after for point in points]
+
+
+def _plotted(spec: PlotSpec, outputs: list[np.ndarray]) -> np.ndarray:
+    """The y values of the plot from the outputs of its calls (one per call)."""
+    data = np.stack(outputs) if spec.each else outputs[0]
+    if not spec.transform:
+        return data
+    with np.errstate(all="ignore"):
+        return np.asarray(transform_of(spec)(data), dtype=float)
+
+
+_TRANSFORMS: dict[tuple[Path, str], Callable[[np.ndarray], object]] = {}
+
+
+def transform_of(spec: PlotSpec) -> Callable[[np.ndarray], object]:
+    """The course function a plot's `transform` names, loaded from exercises/shared/."""
+    key = (spec.shared, spec.transform)
+    found = _TRANSFORMS.get(key)
+    if found is None:
+        name, _, attribute = spec.transform.partition(":")
+        function = getattr(_shared_module(spec.shared, name), attribute, None)
+        if not callable(function):
+            raise CourseError(f"{spec.source}: transform '{spec.transform}': {name} has no "
+                              f"function {attribute}")
+        found = _TRANSFORMS[key] = function
+    return found
+
+
+@functools.cache
+def _shared_module(shared: Path, name: str) -> types.ModuleType:
+    """The module `name` of a course's shared folder, loaded from its file under a name of its
+    own: a process may hold two courses (a check next to a grading run), or another module of
+    that name."""
+    folder = str(shared)
+    # The judge puts the course's shared folder on sys.path, for the modules there to import
+    # each other; this covers the callers that do not (the wheel build, a check run in this
+    # process). Appended, so it shadows nothing installed.
+    if folder not in sys.path:
+        sys.path.append(folder)
+    file = shared / (name.replace(".", "/") + ".py")
+    if not file.is_file():
+        file = shared / name.replace(".", "/") / "__init__.py"
+    unique = f"_course_shared_{hashlib.sha256(folder.encode()).hexdigest()[:12]}_{name}"
+    found = importlib.util.spec_from_file_location(unique, file)
+    if found is None or found.loader is None:
+        raise CourseError(f"{file}: cannot be loaded as a module")
+    module = importlib.util.module_from_spec(found)
+    found.loader.exec_module(module)
+    return module
 
 
 def _results(session: Session, spec: PlotSpec, calls: list[tuple[object, ...]],
@@ -186,7 +226,7 @@ def _results(session: Session, spec: PlotSpec, calls: list[tuple[object, ...]],
 
 def _student_values(session: Session, spec: PlotSpec, fetched: Answers | None,
                     cache: PlotCache, number: int) -> tuple[tuple[float, ...] | None, str]:
-    values = []
+    outputs = []
     for result in _results(session, spec, _calls(spec), fetched):
         if not result.ok:
             return None, result.message
@@ -194,20 +234,19 @@ def _student_values(session: Session, spec: PlotSpec, fetched: Answers | None,
             array = np.asarray(result.value, dtype=float)
         except (TypeError, ValueError):
             return None, f"{spec.function}() did not return numbers"
-        values.append(array)
-    if spec.kind == "entropy":
-        if any(v.shape != LESSON_LOGITS.shape for v in values):
-            return None, "softmax_temperature() returned the wrong shape"
-        return cache.floats(number, _entropy(np.stack(values))), ""
-    if values[0].shape != spec.x.shape:
-        return None, f"{spec.function}() returned shape {values[0].shape}, expected {spec.x.shape}"
-    return cache.floats(number, values[0]), ""
-
-
-def _entropy(rows: np.ndarray) -> np.ndarray:
-    with np.errstate(all="ignore"):
-        logs = np.where(rows > 0, np.log(np.where(rows > 0, rows, 1.0)), 0.0)
-        return np.asarray(-(rows * logs).sum(axis=-1))
+        outputs.append(array)
+    x = _x_values(spec.x)
+    if not spec.each and not spec.transform and outputs[0].shape != x.shape:
+        return None, f"{spec.function}() returned shape {outputs[0].shape}, expected {x.shape}"
+    if any(o.shape != outputs[0].shape for o in outputs):
+        return None, f"{spec.function}() returned the wrong shape"
+    try:
+        values = _plotted(spec, outputs)
+    except (ArithmeticError, TypeError, ValueError):
+        return None, f"{spec.function}() returned values that could not be plotted"
+    if values.shape != x.shape:
+        return None, f"{spec.function}() returned the wrong shape"
+    return cache.floats(number, values), ""
 
 
 def _floats(values: np.ndarray) -> tuple[float, ...]:

@@ -20,6 +20,7 @@ import pytest
 from pytest_jsonreport.plugin import JSONReport
 
 from grader.atomic import write_text_atomic
+from grader.handout import EXERCISES_FOLDER, SHARED_FOLDER
 from grader.judge.manifest import Manifest
 from grader.judge.plugin import Carried, JudgePlugin
 from grader.sandbox import isolation
@@ -77,7 +78,8 @@ class Judge:
         plugin = JudgePlugin(manifest, self.sandbox, self.carried)
         self.carried = plugin.carried
         report = JSONReport()
-        with _pytest_environment():
+        shared = Path(manifest.rootdir) / EXERCISES_FOLDER / SHARED_FOLDER
+        with _pytest_environment(), _importable(shared):
             code = int(pytest.main(pytest_args(manifest), plugins=[plugin, report]))
         if report.report is not None:
             # json.dumps takes the C encoder (json.dump never does). Atomic: a judge killed
@@ -113,6 +115,25 @@ def _pytest_environment() -> Iterator[None]:
 
 
 _PYTEST_VARIABLES = ("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "PYTEST_ADDOPTS", "PYTEST_PLUGINS")
+
+
+@contextlib.contextmanager
+def _importable(folder: Path) -> Iterator[None]:
+    """The course's shared code (detectors, checks) importable by name while its tests run.
+
+    First on sys.path, as pytest puts a test file's own folder. Taken off again afterwards, for
+    a judge run inside another program (a student's own check); the modules stay imported, as
+    the suites that use them do.
+    """
+    entry = str(folder)
+    added = folder.is_dir() and entry not in sys.path
+    if added:
+        sys.path.insert(0, entry)
+    try:
+        yield
+    finally:
+        if added and entry in sys.path:
+            sys.path.remove(entry)
 
 
 def serve(control_fd: int) -> int:

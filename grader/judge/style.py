@@ -1,34 +1,29 @@
 """Advisories read from the student's source without running it: Python loops where NumPy
-would work on the whole array at once. They cost no points."""
+would work on the whole array at once. They cost no points.
+
+Which functions get one, and what to write instead, is the course's to say: the
+`[loop_advisories]` of each exercise.toml (see grader.exercise_spec).
+"""
 
 from __future__ import annotations
 
 import ast
 import re
 
-#: Functions of the lesson that NumPy computes without a Python loop, with the call to use.
-VECTORISED = {
-    ("activations", "relu"): "np.maximum(0, z)",
-    ("activations", "sigmoid"): "1 / (1 + np.exp(-z))",
-    ("activations", "tanh"): "np.tanh(z)",
-    ("activations", "softmax"): "np.exp and np.sum with axis=-1, keepdims=True",
-    ("leaky_relu", "leaky_relu"): "np.where(z > 0, z, alpha * z)",
-    ("leaky_relu", "relu_grad"): "(z > 0).astype(float)",
-    ("softmax_debug", "softmax"): "np.exp and np.sum with axis=-1, keepdims=True",
-    ("scaling", "softmax_temperature"): "a max-shifted softmax of z / temperature",
-    ("scaling", "entropy"): "np.sum with np.where for the p = 0 entries",
-}
+from grader import exercise_spec
+
 LOOPS = (ast.For, ast.While, ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.DictComp)
 #: Every loop above is spelt with one of these words: source without them needs no parsing.
 _LOOP_WORD = re.compile(r"\b(?:for|while)\b")
-_MODULES = {module for module, _ in VECTORISED}
 
 
 def loop_advisories(sources: dict[str, str]) -> dict[tuple[str, str], str]:
-    """(module, function) -> advisory, for lesson functions whose body loops in Python."""
+    """(module, function) -> advisory, for the course's functions whose body loops in Python."""
+    advice = exercise_spec.loop_advice()
+    modules = {module for module, _ in advice}
     found: dict[tuple[str, str], str] = {}
     for module, source in sources.items():
-        if module not in _MODULES or not _LOOP_WORD.search(source):
+        if module not in modules or not _LOOP_WORD.search(source):
             continue
         lines = source.splitlines()
         try:
@@ -37,10 +32,10 @@ def loop_advisories(sources: dict[str, str]) -> dict[tuple[str, str], str]:
             continue  # the tests already report what is wrong with this file
         for node in tree.body:
             key = (module, getattr(node, "name", ""))
-            if (isinstance(node, ast.FunctionDef) and key in VECTORISED
+            if (isinstance(node, ast.FunctionDef) and key in advice
                     and _may_loop(lines, node) and _loops(node)):
                 found[key] = (f"{node.name}() uses a Python loop. It works, but NumPy does the "
-                              f"same on the whole array at once, far faster: {VECTORISED[key]}.")
+                              f"same on the whole array at once, far faster: {advice[key]}.")
     return found
 
 

@@ -7,11 +7,9 @@ lay the result out.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Literal
 from urllib.parse import quote
 
 from markupsafe import Markup
@@ -19,32 +17,36 @@ from markupsafe import Markup
 from grader import course
 from grader.records import Curve, Entry, GradeRun, SubmissionResult, TestOutcome
 from grader.reports import svg
-from grader.reports.gradebook import percent, round_percent
+from grader.reports.causes import blocking_cause
+from grader.reports.fix_first import (
+    SAFE_MESSAGE_ENDINGS as SAFE_MESSAGE_ENDINGS,
+    SHARED_MESSAGE_CHARS as SHARED_MESSAGE_CHARS,
+    Blocker,
+    FixItem as FixItem,
+    cause_note,
+    fix_first,
+    fix_items as fix_items,
+    section_blocker,
+)
+from grader.reports.gradebook import percent
+from grader.reports.grading_details import GradingDetails, grading_details
 from grader.reports.shared import Shared, outcome_key
 from grader.reports.svg_parts import safe_text
 
-Reveal = Literal["none", "names", "all"]
-REVEALS: tuple[Reveal, ...] = ("none", "names", "all")
-MAX_MESSAGE_CHARS = 4000
-"""Longer messages are cut: a page per student must stay light for a class of hundreds."""
+# Defined in grader.reports.wording (shared with the modules this page's views are split into)
+# and named here too, where the other reports have always imported them from.
+from grader.reports.wording import (
+    MAX_MESSAGE_CHARS as MAX_MESSAGE_CHARS,
+    REVEALS as REVEALS,
+    Reveal as Reveal,
+    clip as clip,
+    dedupe,
+    fmt_points as fmt_points,
+    function_label as function_label,
+)
 
 _OUTCOME_WORDS = {"passed": ("✓", "passed"), "failed": ("✗", "failed"),
                   "error": ("✗", "error"), "timeout": ("✗", "timed out")}
-
-
-def clip(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
-    """Safe text cut to `limit` characters, saying how much was left out."""
-    text = safe_text(text)
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}\n… ({len(text) - limit} more characters not shown)"
-
-
-def fmt_points(value: float) -> str:
-    """7 or 7.5 or 7.25: no trailing zeros, at most two decimals."""
-    if not math.isfinite(value):
-        return "0"
-    return f"{value:.2f}".rstrip("0").rstrip(".") or "0"
 
 
 def percent_value(score: float, max_score: float) -> float:
@@ -68,11 +70,6 @@ def student_href(student_id: str) -> str:
     return quote(student_id, safe="") + "/feedback.html"
 
 
-def function_label(test: TestOutcome) -> str:
-    return f"{test.function}() in {test.exercise}.py" if test.function else \
-        f"module checks of {test.exercise}.py"
-
-
 def exercise_order(tests: Iterable[TestOutcome]) -> tuple[str, ...]:
     """The known exercises in handout order, then any others in the order they appear."""
     return _in_order(dict.fromkeys(t.exercise for t in tests))
@@ -89,10 +86,6 @@ def by_exercise(tests: Iterable[TestOutcome]) -> dict[str, list[TestOutcome]]:
     for t in tests:
         groups.setdefault(t.exercise, []).append(t)
     return {name: groups[name] for name in _in_order(groups)}
-
-
-def _dedupe(items: Iterable[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(safe_text(i) for i in items if i.strip()))
 
 
 @dataclass(frozen=True)
@@ -181,6 +174,8 @@ class ExerciseSection:
     """Hidden tests one by one: empty under reveal=none."""
     hidden_failures: tuple[HiddenFailure, ...]
     """Under reveal=none only: failing hidden tests, by function, with no message or title."""
+    blocked: Blocker | None = None
+    """The one file-wide cause all its failing tests share, shown once instead of per test."""
 
     @property
     def hidden_not_passed(self) -> int:
@@ -192,8 +187,8 @@ def _hidden_failures(hidden: Sequence[TestOutcome]) -> tuple[HiddenFailure, ...]
     for t in hidden:
         if t.outcome != "passed":
             groups.setdefault(function_label(t), []).append(t)
-    return tuple(HiddenFailure(label, " ".join(_dedupe(t.misconception for t in ts)),
-                               _dedupe(h for t in ts for h in t.hints))
+    return tuple(HiddenFailure(label, " ".join(dedupe(t.misconception for t in ts)),
+                               dedupe(h for t in ts for h in t.hints))
                  for label, ts in groups.items())
 
 
@@ -201,8 +196,6 @@ def exercise_sections(tests: Sequence[TestOutcome], reveal: Reveal) -> tuple[Exe
     return tuple(_shared_section(name, mine, reveal) for name, mine in by_exercise(tests).items())
 
 
-SHARED_MESSAGE_CHARS = 20_000
-"""A section or fix item made from longer messages than this is not kept: memory stays small."""
 _SECTIONS: Shared[ExerciseSection] = Shared(512)
 
 
@@ -220,62 +213,7 @@ def _section(name: str, mine: Sequence[TestOutcome], reveal: Reveal) -> Exercise
         tuple(test_view(t, True) for t in mine if t.visibility != "hidden"),
         len(hidden), sum(t.outcome == "passed" for t in hidden),
         tuple(test_view(t, reveal == "all") for t in hidden) if reveal != "none" else (),
-        _hidden_failures(hidden) if reveal == "none" else ())
-
-
-@dataclass(frozen=True)
-class FixItem:
-    """One failing function in "What to fix first"."""
-
-    function: str
-    sentence: str
-    hints: tuple[str, ...]
-    failed: int
-    points_lost: str
-
-
-SAFE_MESSAGE_ENDINGS = ("was not found in your submission", "(it still raises NotImplementedError)",
-                        "across all its calls")
-
-
-def _generic_sentence(tests: Sequence[TestOutcome], shown: bool) -> str:
-    """Used when no known pitfall was recognised: say what kind of failure it was."""
-    outcomes = {t.outcome for t in tests}
-    # Messages about the submission's files say nothing about hidden inputs: always safe to show.
-    for test in tests:
-        if test.message.endswith(SAFE_MESSAGE_ENDINGS):
-            return test.message[:1].upper() + test.message[1:] + "."
-    where = ("the message under the test below says what happened" if shown else
-             "only hidden tests caught it, so check the function against the lesson's formula, "
-             "including very large, very negative and zero inputs")
-    if "timeout" in outcomes:
-        return ("It ran out of time: look for a loop that never ends, or one that works through "
-                f"the array one element at a time; {where}.")
-    if "error" in outcomes:
-        return f"It raised an error or stopped before returning a value; {where}."
-    return f"It returned values that differ from the reference; {where}."
-
-
-def fix_items(tests: Sequence[TestOutcome], reveal: Reveal) -> tuple[FixItem, ...]:
-    groups: dict[str, list[TestOutcome]] = {}
-    for t in tests:
-        if t.outcome != "passed":
-            groups.setdefault(function_label(t), []).append(t)
-    return tuple(_FIXES.get((reveal, tuple(map(outcome_key, failing))),
-                            partial(_fix_item, label, failing, reveal),
-                            sum(len(t.message) for t in failing) <= SHARED_MESSAGE_CHARS)
-                 for label, failing in groups.items())
-
-
-_FIXES: Shared[FixItem] = Shared(512)
-
-
-def _fix_item(label: str, failing: Sequence[TestOutcome], reveal: Reveal) -> FixItem:
-    shown = any(t.visibility != "hidden" or reveal == "all" for t in failing)
-    sentence = " ".join(_dedupe(t.misconception for t in failing))
-    return FixItem(label, sentence or _generic_sentence(failing, shown),
-                   _dedupe(h for t in failing for h in t.hints), len(failing),
-                   fmt_points(sum(t.max_score - t.score for t in failing)))
+        _hidden_failures(hidden) if reveal == "none" else (), section_blocker(mine))
 
 
 @dataclass(frozen=True)
@@ -295,6 +233,9 @@ def plot_view(curve: Curve, uid: str) -> PlotView:
     if curve.student is None:
         # The reference alone still shows what the function should look like.
         note = curve.note or "Your function did not return numbers that could be plotted."
+        cause = blocking_cause(note)
+        # The cause itself is told once, under "What to fix first": a few words are enough here.
+        note = cause_note(cause) if cause is not None else note
         return PlotView(safe_text(title), chart, "", clip("No curve of yours: " + note, 1000))
     return PlotView(safe_text(title), chart, said, clip(curve.note, 1000))
 
@@ -351,12 +292,17 @@ class FeedbackPage:
     percent: str
     verdict: Verdict
     exercises: tuple[ExerciseScore, ...]
+    blockers: tuple[Blocker, ...]
+    """Files that stopped whole sets of tests, first in "What to fix first"."""
     fixes: tuple[FixItem, ...]
+    """Every other failing function, the most points lost first."""
     plots: tuple[PlotView, ...]
     sections: tuple[ExerciseSection, ...]
     advisories: tuple[Advisory, ...]
     reveal: Reveal
     footer: RunFooter
+    details: GradingDetails
+    """The collapsed "Grading details" block, in plain words."""
 
 
 def feedback_page(run: GradeRun, result: SubmissionResult, reveal: Reveal) -> FeedbackPage:
@@ -364,6 +310,7 @@ def feedback_page(run: GradeRun, result: SubmissionResult, reveal: Reveal) -> Fe
         raise ValueError(f"reveal must be one of {', '.join(REVEALS)}, not {reveal!r}")
     tests = result.tests
     sections = exercise_sections(tests, reveal)
+    fixes = fix_first(tests, reveal)
     error = clip(result.error or "The grader could not read this submission.") \
         if result.status == "error" else ""
     return FeedbackPage(
@@ -371,7 +318,7 @@ def feedback_page(run: GradeRun, result: SubmissionResult, reveal: Reveal) -> Fe
         problems=tuple(clip(p, 1000) for p in result.problems),
         score=fmt_points(result.score), max_score=fmt_points(result.max_score),
         percent=fmt_percent(result.score, result.max_score), verdict=verdict(result),
-        exercises=tuple(s.score for s in sections), fixes=fix_items(tests, reveal),
+        exercises=tuple(s.score for s in sections), blockers=fixes.blockers, fixes=fixes.items,
         plots=tuple(plot_view(c, f"plot{i}") for i, c in enumerate(result.curves)),
         sections=sections, advisories=advisories(tests, reveal),
-        reveal=reveal, footer=run_footer(run))
+        reveal=reveal, footer=run_footer(run), details=grading_details(run))

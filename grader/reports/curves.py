@@ -8,14 +8,48 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from operator import itemgetter
 
+from grader import exercise_spec
 from grader.records import Curve
 
 ATOL, RTOL = 1e-8, 1e-5
 """Same closeness rule as numpy.allclose, so a shaded band means the values really differ."""
 LIMIT = 1e12
 """Values beyond this size are drawn as off the chart: arithmetic on 1e308 overflows the axes."""
+
+
+@dataclass(frozen=True)
+class Axes:
+    """How a curve's axes are named and scaled: what the course's plot of it says."""
+
+    x_label: str
+    """The x axis's name; for bars, what one bar stands for (e.g. 'item')."""
+    y_label: str
+    """The y axis's name."""
+    log_x: bool
+    """Whether the x axis is logarithmic."""
+
+
+def axes_of(curve: Curve) -> Axes:
+    """The axes of the course's plot of this function and kind; plain ones for a curve the course
+    does not plot (one from an older results.json, say)."""
+    spec = exercise_spec.plot_for(curve.exercise, curve.function, curve.kind)
+    if spec is not None:
+        return Axes(spec.x_label, spec.y_label, spec.log_x)
+    if curve.kind == "bars":
+        return Axes("entry", "value", False)
+    return Axes("x", f"{curve.function}(x)", False)
+
+
+def plural(noun: str) -> str:
+    """English plural of a label's last word, for sentences such as 'for boxes 0 to 2'."""
+    if noun.endswith(("s", "x", "z", "ch", "sh")):
+        return noun + "es"
+    if noun.endswith("y") and noun[-2:-1] not in ("a", "e", "i", "o", "u", ""):
+        return noun[:-1] + "ies"
+    return noun + "s"
 
 
 def plottable(value: float) -> bool:
@@ -86,18 +120,21 @@ def ranges_of(pts: Sequence[tuple[float, float, float]],
     return [(pts[i][0], pts[j][0]) for i, j in runs(flags)] if any(flags) else []
 
 
-def describe_differences(curve: Curve, ranges: Sequence[tuple[float, float]] | None = None) -> str:
+def describe_differences(curve: Curve, ranges: Sequence[tuple[float, float]] | None = None,
+                         axes: Axes | None = None) -> str:
     """One sentence a reader without the picture can use: where the two curves part.
 
-    ranges, when given, must be differing_ranges(curve) (a caller that has it saves the work).
+    ranges, when given, must be differing_ranges(curve) and axes axes_of(curve) (a caller that
+    has them saves the work).
     """
     if curve.student is None:
         return ""
-    name = {"line": "z", "bars": "class", "entropy": "scale"}[curve.kind]
+    name = (axes or axes_of(curve)).x_label
     ranges = differing_ranges(curve) if ranges is None else ranges
     if not ranges:
         return f"Your values match the reference at every one of the {len(curve.x)} sampled points."
-    between = "for classes {} to {}" if curve.kind == "bars" else f"for {name} from {{}} to {{}}"
+    between = (f"for {plural(name)} {{}} to {{}}" if curve.kind == "bars"
+               else f"for {name} from {{}} to {{}}")
     spans = [f"at {name} {fmt_number(a)}" if a == b
              else between.format(fmt_number(a), fmt_number(b)) for a, b in ranges[:6]]
     if len(ranges) > 6:

@@ -22,11 +22,14 @@ from markupsafe import Markup
 
 from grader.records import Curve
 from grader.reports.curves import (
+    Axes,
+    axes_of,
     describe_differences,
     differ_flags,
     differing_ranges,
     fmt_number,
     plottable,
+    plural,
     ranges_of,
     runs,
     sample_points,
@@ -38,8 +41,8 @@ from grader.reports.svg_parts import (
     REF_STROKE,
     STUDENT_STROKE,
     Frame,
-    axes,
     classify,
+    draw_axes,
     empty,
     esc,
     f1,
@@ -54,7 +57,7 @@ from grader.reports.svg_parts import (
     y_band,
 )
 
-__all__ = ["bar_plot", "chart", "entropy_plot", "histogram", "line_plot", "safe_text"]
+__all__ = ["bar_plot", "chart", "histogram", "line_plot", "safe_text"]
 
 CACHED_CHARTS = 256
 """Charts kept for reuse by later pages: a bounded number, so memory stays flat."""
@@ -62,16 +65,16 @@ CACHED_CHARTS = 256
 
 def chart(curve: Curve, uid: str) -> tuple[Markup, str]:
     """The chart of a curve and describe_differences(curve), reused when the same data was drawn
-    under the same uid before."""
-    key = _key(curve, uid)
+    under the same uid and axes before. The course's plot of the curve names its axes."""
+    axes = axes_of(curve)
+    key = _key(curve, uid, axes)
     if key is not None:
         with _LOCK:
             found = _CHARTS.get(key)
             if found is not None:
                 _CHARTS.move_to_end(key)
                 return found
-    draw = {"line": _line, "bars": _bars, "entropy": _entropy}[curve.kind]
-    markup, said = draw(curve, uid)
+    markup, said = (_bars if curve.kind == "bars" else _line)(curve, uid, axes)
     made = (Markup(markup), said)
     if key is not None:
         with _LOCK:
@@ -85,41 +88,32 @@ _CHARTS: OrderedDict[tuple[object, ...], tuple[Markup, str]] = OrderedDict()
 _LOCK = Lock()
 
 
-def _key(curve: Curve, uid: str) -> tuple[object, ...] | None:
+def _key(curve: Curve, uid: str, axes: Axes) -> tuple[object, ...] | None:
     """Everything a chart is drawn from, numbers as their exact bits (0.0 and -0.0 differ)."""
     try:
         student = None if curve.student is None else array("d", curve.student).tobytes()
-        return (uid, curve.kind, curve.exercise, curve.function, array("d", curve.x).tobytes(),
+        return (uid, axes, curve.kind, curve.exercise, curve.function,
+                array("d", curve.x).tobytes(),
                 array("d", curve.reference).tobytes(), student)
     except (TypeError, ValueError, OverflowError):
         return None
 
 
 def line_plot(curve: Curve, *, uid: str = "") -> Markup:
-    """The student's function drawn dashed over the reference (solid) against z."""
-    return Markup(_line(curve, uid)[0])
-
-
-def entropy_plot(curve: Curve, *, uid: str = "") -> Markup:
-    """Entropy of the output distribution against the input scale, on a log x-axis."""
-    return Markup(_entropy(curve, uid)[0])
+    """The student's values drawn dashed over the reference's (solid) against x."""
+    return Markup(_line(curve, uid, axes_of(curve))[0])
 
 
 def bar_plot(curve: Curve, *, uid: str = "") -> Markup:
-    """Softmax probabilities per class: the reference bar (outlined) next to the student's."""
-    return Markup(_bars(curve, uid)[0])
+    """One pair of bars per entry: the reference's (outlined) next to the student's."""
+    return Markup(_bars(curve, uid, axes_of(curve))[0])
 
 
-def _line(curve: Curve, uid: str) -> tuple[str, str]:
-    return _curve_plot(curve, uid or f"line-{curve.exercise}-{curve.function}", False,
-                       "z", f"{curve.function}(z)")
-
-
-def _entropy(curve: Curve, uid: str) -> tuple[str, str]:
-    log_x = any(x > 0 for x in curve.x)
-    return _curve_plot(curve, uid or f"entropy-{curve.exercise}-{curve.function}", log_x,
-                       "scale of the input (log axis)" if log_x else "scale of the input",
-                       "entropy")
+def _line(curve: Curve, uid: str, axes: Axes) -> tuple[str, str]:
+    # A log axis shows positive x only: with none there, the plain axis shows what there is.
+    log_x = axes.log_x and any(x > 0 for x in curve.x)
+    return _curve_plot(curve, uid or f"line-{curve.exercise}-{curve.function}", log_x,
+                       axes.x_label + (" (log axis)" if log_x else ""), axes)
 
 
 def _student_marks(pts: Sequence[tuple[float, float, float]], xs: Sequence[float],
@@ -159,13 +153,14 @@ def _diff_bands(xs: Sequence[float], flags: Sequence[bool], fr: Frame, uid: str)
     return "".join(parts)
 
 
-def _curve_plot(curve: Curve, uid: str, log_x: bool, xlabel: str, ylabel: str) -> tuple[str, str]:
+def _curve_plot(curve: Curve, uid: str, log_x: bool, xlabel: str,
+                axes: Axes) -> tuple[str, str]:
     """The chart's markup and describe_differences(curve)."""
     pts = sample_points(curve, log_x)
     has_student = curve.student is not None
     flags = differ_flags(pts) if has_student else []
     ranges = [] if not has_student else differing_ranges(curve) if log_x else ranges_of(pts, flags)
-    said = describe_differences(curve, ranges)
+    said = describe_differences(curve, ranges, axes)
     title = f"{curve.function}: your function and the reference"
     if not pts:
         return empty(uid, title, "There are no sample points to plot."), said
@@ -184,7 +179,7 @@ def _curve_plot(curve: Curve, uid: str, log_x: bool, xlabel: str, ylabel: str) -
     fr = Frame(xlo, xhi, yticks[0] - pad, yticks[-1] + pad, top + 8, log_x)
     xs = fr.pxs([p[0] for p in pts])
     xtext = [f"{x:.1f}" for x in xs]
-    body = [axes(fr, xticks, yticks, xlabel, ylabel)]
+    body = [draw_axes(fr, xticks, yticks, xlabel, axes.y_label)]
     if has_student:
         body.append(_diff_bands(xs, flags, fr, uid))
     ref = [f"{text} {fr.py(r):.1f}" for (_, r, _), text in zip(pts, xtext) if plottable(r)]
@@ -258,7 +253,7 @@ def _bar_chart(spec: _Bars) -> str:
     n = max(len(spec.series[0][1]), 1)
     group = (fr.right - fr.left) / n
     width = group * (0.92 if spec.histogram else 0.8) / len(spec.series)
-    body = [axes(fr, [], yticks, spec.xlabel, spec.ylabel), _bar_labels(spec, fr, group)]
+    body = [draw_axes(fr, [], yticks, spec.xlabel, spec.ylabel), _bar_labels(spec, fr, group)]
     for i in range(n):
         x0 = fr.left + i * group
         if i < len(spec.flags) and spec.flags[i]:
@@ -273,22 +268,23 @@ def _bar_chart(spec: _Bars) -> str:
         "</svg>"
 
 
-def _bars(curve: Curve, uid: str) -> tuple[str, str]:
+def _bars(curve: Curve, uid: str, axes: Axes) -> tuple[str, str]:
     uid = uid or f"bars-{curve.exercise}-{curve.function}"
-    title = f"{curve.function}: probability per class, yours next to the reference"
-    said = describe_differences(curve)
+    title = f"{curve.function}: {axes.y_label} per {axes.x_label}, yours next to the reference"
+    said = describe_differences(curve, axes=axes)
     if not curve.x:
-        return empty(uid, title, "There are no classes to plot."), said
+        return empty(uid, title, f"There are no {plural(axes.x_label)} to plot."), said
     series: list[tuple[str, Sequence[float]]] = [("ref-bar", [float(r) for r in curve.reference])]
     flags: list[bool] = []
     if curve.student is not None:
         series.append(("student-bar", [float(s) for s in curve.student]))
         flags = [values_differ(r, s) for r, s in zip(curve.reference, curve.student)]
     ref_text = ", ".join(fmt_number(r) for r in curve.reference[:20])
-    desc = f"Reference probabilities per class: {ref_text}. " + (
+    desc = f"Reference {plural(axes.y_label)} per {axes.x_label}: {ref_text}. " + (
         said if curve.student is not None else "Your function gave no values to plot.")
     labels = [fmt_number(x) for x in curve.x]
-    return _bar_chart(_Bars(uid, title, desc, labels, series, "class", "probability", flags)), said
+    bars = _Bars(uid, title, desc, labels, series, axes.x_label, axes.y_label, flags)
+    return _bar_chart(bars), said
 
 
 def histogram(scores: Sequence[float], max_score: float, *, uid: str = "histogram",

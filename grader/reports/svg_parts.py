@@ -173,8 +173,8 @@ def _swatch(kind: str, x: float, y: float) -> str:
     return marker(kind, x + 12, y - 4 if kind == "high" else y + 4 if kind == "low" else y)
 
 
-def axes(fr: Frame, xticks: Sequence[float], yticks: Sequence[float],
-         xlabel: str, ylabel: str) -> str:
+def draw_axes(fr: Frame, xticks: Sequence[float], yticks: Sequence[float],
+              xlabel: str, ylabel: str) -> str:
     # Tick labels are fmt_number text (digits, '.', 'e', '+', '−', nan, inf): nothing to escape.
     left, right, label_x = f1(fr.left), f1(fr.right), f1(fr.left - 6)
     parts = [f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" '

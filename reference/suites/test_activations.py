@@ -9,8 +9,8 @@ changes its argument in place cannot change the expectation.
 import numpy as np
 import pytest
 
+from activation_detectors import RELU, SIGMOID, SOFTMAX, TANH
 from grader.judge.checks import expect_array, expect_unchanged, tolerance
-from grader.judge.detectors import RELU, SIGMOID, SOFTMAX, TANH
 
 pytestmark = pytest.mark.grade(exercise="activations", visibility="hidden")
 

@@ -10,15 +10,14 @@ import math
 import numpy as np
 import pytest
 
-from grader.judge.checks import expect_true
-from grader.judge.checks_extra import (
+from activation_checks import (
     ACTIVATION_RANGE,
     SOFTMAX_BY_HAND,
-    as_numbers,
     expect_answer,
-    expect_numbers,
     expect_zero_centred_reason,
 )
+from grader.judge.checks import expect_true
+from grader.judge.checks_extra import as_numbers, expect_numbers
 
 pytestmark = pytest.mark.grade(exercise="concepts", visibility="hidden")
 

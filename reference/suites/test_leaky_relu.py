@@ -7,8 +7,8 @@ are computed before the student's function runs.
 import numpy as np
 import pytest
 
+from activation_detectors import LEAKY_RELU, RELU_GRAD
 from grader.judge.checks import expect_array, expect_unchanged, tolerance
-from grader.judge.detectors import LEAKY_RELU, RELU_GRAD
 
 pytestmark = pytest.mark.grade(exercise="leaky_relu", visibility="hidden")
 

@@ -11,8 +11,9 @@ function runs.
 import numpy as np
 import pytest
 
+from activation_checks import COLLAPSE_A, COLLAPSE_C, expect_pair
 from grader.judge.checks import expect_array, expect_unchanged
-from grader.judge.checks_extra import COLLAPSE_A, COLLAPSE_C, expect_bool, expect_pair
+from grader.judge.checks_extra import expect_bool
 
 pytestmark = pytest.mark.grade(exercise="linear_collapse", visibility="hidden")
 

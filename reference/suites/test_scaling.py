@@ -9,15 +9,15 @@ import math
 import numpy as np
 import pytest
 
+from activation_checks import ENTROPY_ATOL
+from activation_detectors import ENTROPY, TEMPERATURE
 from grader.judge.checks import (
-    ENTROPY_ATOL,
     expect_array,
     expect_close_scalar,
     expect_true,
     expect_unchanged,
     tolerance,
 )
-from grader.judge.detectors import ENTROPY, TEMPERATURE
 
 pytestmark = pytest.mark.grade(exercise="scaling", visibility="hidden")
 

@@ -7,8 +7,8 @@ values are computed before the student's function runs.
 import numpy as np
 import pytest
 
+from activation_detectors import SOFTMAX
 from grader.judge.checks import expect_array, expect_unchanged, tolerance
-from grader.judge.detectors import SOFTMAX
 
 pytestmark = pytest.mark.grade(exercise="softmax_debug", visibility="hidden")
 

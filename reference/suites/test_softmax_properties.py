@@ -15,6 +15,7 @@ import math
 import numpy as np
 import pytest
 
+from activation_checks import BOLTZMANN, LIPSCHITZ, LOGSUMEXP
 from grader.judge.checks import (
     expect_array,
     expect_close_scalar,
@@ -22,7 +23,7 @@ from grader.judge.checks import (
     expect_unchanged,
     tolerance,
 )
-from grader.judge.checks_extra import BOLTZMANN, LIPSCHITZ, LOGSUMEXP, as_number
+from grader.judge.checks_extra import as_number
 
 pytestmark = pytest.mark.grade(exercise="softmax_properties", visibility="hidden")
 

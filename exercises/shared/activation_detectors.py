@@ -1,8 +1,14 @@
-"""Detectors: cheap recognisers of the lesson's misconceptions in a wrong answer.
+"""The activations lesson's detectors: cheap recognisers of its misconceptions in a wrong answer.
 
-Tests pass the ones that fit the function under test to the comparison helpers of
-grader.judge.checks, e.g. `expect_array(..., diagnose=SOFTMAX)`; the catalogue of pitfalls with
-their hints lives in the course's pitfalls.toml files (grader.pitfalls).
+Course code shared by the exercises' public tests and the hidden suites, which import it by name
+(`from activation_detectors import SOFTMAX`): the grader puts this folder on sys.path wherever
+it runs them. Tests pass the detectors that fit the function under test to the comparison
+helpers of grader.judge.checks, e.g. `expect_array(..., diagnose=SOFTMAX)`; the pitfalls they
+name, with their hints, are defined in the course's pitfalls.toml files. Detectors are declared
+with `pitfall=` so that the course check finds every id they use.
+
+The errors student code raises are recognised here too (ERRORS): the grader asks
+grader.judge.checks.diagnose_error, which tries the patterns a course registers.
 """
 
 from __future__ import annotations
@@ -11,8 +17,8 @@ import math
 
 import numpy as np
 
-from grader.judge.checks import (Check, Detector, FloatArray, fmt_array, fmt_value, input_arg,
-                                 main_input)
+from grader.judge.checks import (Check, Detector, ErrorPattern, FloatArray, fmt_array, fmt_value,
+                                 input_arg, main_input, recognise_errors)
 
 # Detectors only run once an answer is already known to be wrong, so they may be loose: a match
 # makes the message more helpful, it never decides whether the answer earns points.
@@ -191,27 +197,52 @@ def _entropy_sign(got: FloatArray, expected: FloatArray, inp: object) -> str | N
 
 
 SOFTMAX: tuple[Detector, ...] = (
-    Detector("scalar_softmax", _scalar_softmax),
-    Detector("softmax_global_max", _softmax_global_max),
-    Detector("softmax_overflow", _softmax_overflow),
-    Detector("softmax_whole_array", _softmax_whole_array),
-    Detector("softmax_wrong_axis", _softmax_wrong_axis),
+    Detector(pitfall="scalar_softmax", check=_scalar_softmax),
+    Detector(pitfall="softmax_global_max", check=_softmax_global_max),
+    Detector(pitfall="softmax_overflow", check=_softmax_overflow),
+    Detector(pitfall="softmax_whole_array", check=_softmax_whole_array),
+    Detector(pitfall="softmax_wrong_axis", check=_softmax_wrong_axis),
 )
-RELU: tuple[Detector, ...] = (Detector("np_max", _np_max),)
-SIGMOID: tuple[Detector, ...] = (Detector("sigmoid_overflow", _overflow_nan("sigmoid", 700.0)),)
-TANH: tuple[Detector, ...] = (Detector("tanh_overflow", _overflow_nan("tanh", 300.0)),)
+RELU: tuple[Detector, ...] = (Detector(pitfall="np_max", check=_np_max),)
+SIGMOID: tuple[Detector, ...] = (
+    Detector(pitfall="sigmoid_overflow", check=_overflow_nan("sigmoid", 700.0)),
+)
+TANH: tuple[Detector, ...] = (
+    Detector(pitfall="tanh_overflow", check=_overflow_nan("tanh", 300.0)),
+)
 LEAKY_RELU: tuple[Detector, ...] = (
-    Detector("leaky_int_truncation", _leaky_int_truncation),
-    Detector("leaky_ignores_alpha", _leaky_ignores_alpha),
-    Detector("leaky_wrong_alpha", _leaky_wrong_alpha),
+    Detector(pitfall="leaky_int_truncation", check=_leaky_int_truncation),
+    Detector(pitfall="leaky_ignores_alpha", check=_leaky_ignores_alpha),
+    Detector(pitfall="leaky_wrong_alpha", check=_leaky_wrong_alpha),
 )
-RELU_GRAD: tuple[Detector, ...] = (Detector("relu_grad_at_zero", _relu_grad_at_zero),)
+RELU_GRAD: tuple[Detector, ...] = (
+    Detector(pitfall="relu_grad_at_zero", check=_relu_grad_at_zero),
+)
 TEMPERATURE: tuple[Detector, ...] = (
-    Detector("temperature_multiplied", _temperature_multiplied),
+    Detector(pitfall="temperature_multiplied", check=_temperature_multiplied),
     *SOFTMAX,
 )
 ENTROPY: tuple[Detector, ...] = (
-    Detector("entropy_log_zero", _entropy_log_zero),
-    Detector("entropy_bits", _entropy_bits),
-    Detector("entropy_sign", _entropy_sign),
+    Detector(pitfall="entropy_log_zero", check=_entropy_log_zero),
+    Detector(pitfall="entropy_bits", check=_entropy_bits),
+    Detector(pitfall="entropy_sign", check=_entropy_sign),
 )
+
+
+#: Error text of an exception raised by student code -> pitfall, optionally only for one
+#: function. Tried in order after the grader's own (a stub's NotImplementedError); the first
+#: match wins.
+ERRORS: tuple[ErrorPattern, ...] = (
+    ErrorPattern("only integer scalar arrays can be converted to a scalar index",
+                 pitfall="np_max", function="relu"),
+    ErrorPattern("truth value of an array with more than one element is ambiguous",
+                 pitfall="np_max", function="relu"),
+    ErrorPattern("truth value of an array with more than one element is ambiguous",
+                 pitfall="if_on_array"),
+    ErrorPattern("truth value of an empty array is ambiguous", pitfall="if_on_array"),
+    ErrorPattern("arrays can be converted to Python scalars", pitfall="math_exp_on_array"),
+    ErrorPattern("math range error", pitfall="math_exp_on_array"),
+    ErrorPattern("Cannot cast ufunc 'multiply' output", pitfall="leaky_int_truncation",
+                 function="leaky_relu"),
+)
+recognise_errors(*ERRORS)
