@@ -29,7 +29,7 @@ class FunctionSummary:
     """How one function of the student's fared on the visible tests."""
 
     exercise: str
-    """Exercise module, e.g. 'activations'."""
+    """Exercise module, e.g. 'losses'."""
     function: str
     """Function name, or the exercise name for module-level checks."""
     passed: int

@@ -32,7 +32,7 @@ EXAMPLES = """
 Examples:
   grade examples/submissions --out out          grade a class, one page per student
   grade alice.zip --out out --reveal names      one submission (platform use)
-  grade subs --out out --exercise activations   only the first exercise
+  grade subs --out out --exercise NAME          only that exercise
   grade subs --out out --jobs 4 --seed 7        reproduce a run with its seed
 """
 
@@ -109,7 +109,7 @@ isolation_option = click.option(
              epilog=EXAMPLES)
 @click.version_option(__version__, prog_name="grade")
 def main() -> None:
-    """Grade NumPy activation-function submissions in a sandbox and write feedback pages."""
+    """Grade a course's NumPy exercises in a sandbox and write feedback pages."""
 
 
 @main.command("run", epilog=EXAMPLES)
@@ -132,7 +132,7 @@ def main() -> None:
 @click.option("--gradebook", "layout", type=click.Choice(gradebook.LAYOUTS),
               default="plain", show_default=True, help="Also write an LMS import file.")
 @click.option("--assignment", metavar="NAME", help="Assignment column of the canvas or moodle "
-              f"file.  [default: {gradebook.DEFAULT_ASSIGNMENT}]")
+              "file.  [default: the course's title]")
 @click.option("--assignment-id", type=click.IntRange(1), metavar="N", help="Canvas assignment id "
               "(in its address), so the import updates that assignment.")
 @click.option("--junit", type=click.Path(path_type=Path),

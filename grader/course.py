@@ -28,7 +28,7 @@ class Course:
     root: Path
     """The course folder."""
     title: str
-    """Shown at the top of every page, e.g. 'Activation functions in NumPy'."""
+    """Shown at the top of every page, e.g. 'Loss functions in NumPy'."""
     product: str
     """The grader's name in the pages' footer ("Graded by ...")."""
     exercises: tuple[str, ...]

@@ -16,6 +16,7 @@ where an installed wheel keeps them. Either way the zip has the same three membe
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import importlib.metadata
 import re
@@ -31,7 +32,13 @@ from grader.atomic import write_bytes_atomic
 from grader.errors import UsageError
 
 #: The distribution the grader is installed as.
-DIST_NAME = "activations-grader"
+
+
+@functools.cache
+def dist_name() -> str:
+    """The distribution that installed this grader, whatever it is called (looked up only when
+    a package is built: it scans every installed distribution)."""
+    return (importlib.metadata.packages_distributions().get("grader") or ["grade"])[0]
 #: The scripts Gradescope runs; kept in gradescope/ of the checkout, _course/gradescope/ of a wheel.
 SCRIPTS = ("setup.sh", "run_autograder")
 #: Folders of a checkout that an installed grader keeps under grader/_course/.
@@ -74,9 +81,9 @@ def checkout_project(root: Path) -> Project:
 def installed_project() -> Project:
     """The project as the installed distribution's metadata describes it."""
     try:
-        dist = importlib.metadata.distribution(DIST_NAME)
+        dist = importlib.metadata.distribution(dist_name())
     except importlib.metadata.PackageNotFoundError as exc:
-        raise UsageError(f"the {DIST_NAME} distribution is not installed; install it "
+        raise UsageError(f"the {dist_name()} distribution is not installed; install it "
                          "(pip install .) or run from the course's repository") from exc
     meta = dist.metadata
     # A requirement whose marker names an extra belongs to that extra (tests, tools), not to

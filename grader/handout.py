@@ -30,8 +30,11 @@ SHARED_FOLDER = "shared"
 ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 _HIDDEN_MARK = re.compile(rb"""visibility\s*=\s*["']hidden["']""")
 
+#: A course's own paragraph for the handout's README (exercises/<this>), if it has one.
+HANDOUT_NOTE = "handout-note.md"
+
 STUDENT_README = """\
-# Activation functions: your exercises
+# {title}: your exercises
 
 One folder per exercise in `exercises/`. Each holds:
 
@@ -48,7 +51,7 @@ You need Python 3.11 or newer. In a terminal:
 ```
 python3 -m venv .venv
 . .venv/bin/activate          # Windows: .venv\\Scripts\\activate
-pip install activations_grader-*.whl
+pip install {wheel}-*.whl
 ```
 
 Install the student wheel your course hands out with this folder (it holds the grader, the
@@ -68,9 +71,8 @@ writes a feedback page with plots to `feedback/feedback.html`; `grade check --op
 your browser. Only the exercises you have a file for are checked.
 
 `grade check` exits with 1 when a check fails, 0 otherwise (functions you have not started yet
-do not count), so a script or CI job can stop on it. The softmax_debug exercise starts with the
-bug you are asked to fix, so it fails until you fix it.
-
+do not count), so a script or CI job can stop on it.
+{note}
 You can also run `pytest` inside an exercise folder: the same public checks, without the sandbox.
 
 The public checks are the lesson's own examples and are worth a small part of each exercise's
@@ -136,7 +138,7 @@ def _imported(source: bytes) -> set[str]:
 
 def collect() -> Handout:
     """Every file of the handout, checked against the reference material."""
-    files = {"README.md": STUDENT_README.encode("utf-8")}
+    files = {"README.md": student_readme().encode("utf-8")}
     skipped: list[str] = []
     source = paths.exercises_dir()
     # Only the exercises the course lists: any other folder (shared/, drafts) is no exercise.
@@ -153,6 +155,16 @@ def collect() -> Handout:
     files.update({f"{EXERCISES_FOLDER}/{SHARED_FOLDER}/{n}": d for n, d in shared.items()})
     _refuse_private(files)
     return Handout(files=files, skipped=tuple(skipped))
+
+
+def student_readme() -> str:
+    """The handout's README: how to install the grader and check one's work, with the course's
+    title, its wheel's name and its own note (exercises/handout-note.md) if it has one."""
+    taught = course.current()
+    note_file = paths.exercises_dir() / HANDOUT_NOTE
+    note = note_file.read_text(encoding="utf-8").strip() if note_file.is_file() else ""
+    return STUDENT_README.format(title=taught.title, wheel=taught.product.replace("-", "_"),
+                                 note=f"\n{note}\n" if note else "")
 
 
 def _refuse_private(files: dict[str, bytes]) -> None:

@@ -88,7 +88,7 @@ def defined_names(source: str) -> set[str]:
 def exercise_functions() -> dict[str, tuple[str, ...]]:
     """Exercise module -> the functions students write for it, read (not run) from the course
     material: the reference module's public functions that a suite calls on the student (a
-    helper such as softmax_properties.softmax is not one), or, where the reference is not
+    helper the reference defines for itself is not one), or, where the reference is not
     shipped (the students' wheel), the functions of the exercise's stub."""
     return _functions_of(paths.course_root())
 

@@ -4,12 +4,12 @@ A course keeps them in TOML files beside its exercises: `exercises/pitfalls.toml
 several exercises share, `exercises/<exercise>/pitfalls.toml` for the rest. Each entry is a
 table named by the pitfall's id, with the sentence a student sees and the hint that fixes it:
 
-    [np_max]
-    misconception = "np.max returns one number; ReLU needs np.maximum, ..."
-    hint = "Write relu as np.maximum(0, z): ..."
+    [forgot_mean]
+    misconception = "The mean squared error averages the squares; a sum grows with the batch."
+    hint = "Use np.mean(errors ** 2, axis=-1), not np.sum."
 
-A test names the pitfall it is designed to catch in its `grade` marker (`pitfall="np_max"`), and a
-detector that recognises it in a wrong answer raises `PitfallDetected("np_max", ...)`. Both are
+A test names the pitfall it is designed to catch in its `grade` marker (`pitfall="forgot_mean"`), and a
+detector that recognises it in a wrong answer raises `PitfallDetected("forgot_mean", ...)`. Both are
 checked against the catalogue when the course loads (`verify`): an id the course does not define
 is an error naming the file, the line and the id, never a hint that silently goes missing.
 """

@@ -155,7 +155,7 @@ def _top_imports(node: ast.stmt) -> list[str]:
 def _keep(statements: list[scopes.Statement], graded: set[str]) -> list[bool]:
     """Which statements to keep: those binding or changing a needed name, until nothing more is
     needed. The student's own definition of a graded function wins over an import of the same
-    name (`from torch.nn.functional import relu` in a comparison cell)."""
+    name (`from torch.nn.functional import mse_loss` in a comparison cell)."""
     own = {n for s in statements if not isinstance(s.node, (ast.Import, ast.ImportFrom))
            for n in s.binds & graded}
     for s in statements:
@@ -163,8 +163,8 @@ def _keep(statements: list[scopes.Statement], graded: set[str]) -> list[bool]:
             s.binds -= own
     for s in statements:
         # init() setting `global W`, set_alpha() filling PARAMS: a call that shapes a needed
-        # name. Not a graded function's own calls: relu counting its calls in a global must
-        # not keep every experiment that calls relu.
+        # name. Not a graded function's own calls: mse counting its calls in a global must
+        # not keep every experiment that calls mse.
         s.changes |= {n for callee, names in s.effects.items() if callee not in graded
                       for n in names}
     bound = {n for s in statements for n in s.binds | s.changes}

@@ -74,7 +74,7 @@ class TestOutcome:
     id: str
     """Stable test id: '<suite file stem>::<test function name>'."""
     exercise: str
-    """Exercise module stem the test belongs to (e.g. 'activations')."""
+    """Exercise module stem the test belongs to (e.g. 'losses')."""
     function: str | None
     """Function under test, None for module-level checks."""
     name: str
@@ -112,7 +112,7 @@ class Curve:
     exercise: str
     """Exercise module the function lives in."""
     function: str
-    """Function name, e.g. 'relu'."""
+    """Function name, e.g. 'mse'."""
     kind: Literal["line", "bars"]
     """How to draw it: the values against x, or one bar per entry (the course's plot of that
     function and kind names the axes, see grader.exercise_spec)."""

@@ -78,7 +78,8 @@ def test_grade_alone_lists_the_commands() -> None:
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.startswith("Usage: grade [OPTIONS] COMMAND [ARGS]...\n")
     listed = re.findall(r"^  ([a-z-]+)  ", done.stderr.split("Commands:\n", 1)[1], re.M)
-    assert listed == ["check", "gradescope", "gradescope-package", "handout", "run"]
+    assert listed == ["check", "course", "gradescope", "gradescope-package", "handout",
+                      "new-exercise", "run"]
 
 
 def test_readme_usage_names_every_option_of_grade_run() -> None:
@@ -194,11 +195,11 @@ def test_canvas_without_an_assignment_id_warns(
     out, done = _rerun(sample_out, tmp_path, "--gradebook", "canvas")
     assert done.returncode == 0, done.stderr
     assert done.stderr == (
-        "warning: grades-canvas.csv: the column 'Activations lesson' has no assignment id, so "
+        "warning: grades-canvas.csv: the column 'Activation functions in NumPy' has no assignment id, so "
         "Canvas will offer to create a new assignment; to update an existing one pass "
         "--assignment-id N (N from the assignment's address, .../assignments/N)\n")
     assert (out / "grades-canvas.csv").read_text("utf-8").splitlines()[0].endswith(
-        ",Activations lesson")
+        ",Activation functions in NumPy")
 
 
 def test_moodle_leaves_out_whom_it_cannot_match(
@@ -215,7 +216,7 @@ def test_moodle_leaves_out_whom_it_cannot_match(
         "email or sis_id in the roster to import them\n")
     with open(out / "grades-moodle.csv", encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle))
-    assert rows == [["Email address", "ID number", "Activations lesson"],
+    assert rows == [["Email address", "ID number", "Activation functions in NumPy"],
                     ["alice@example.edu", "", rows[1][2]], ["", "S9", "0"]]
     plain = list(csv.DictReader((out / "grades.csv").open()))
     assert [r["id"] for r in plain] == ["alice", "bob", "zoe", "carol", "dave", "erin", "mallory"]

@@ -172,3 +172,29 @@ def _running(pid: int | None) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_a_python_kept_below_the_new_roots_mount_point_is_still_in_the_view(
+        tmp_path: Path) -> None:
+    # The view's root is mounted over /tmp: a virtual environment kept in /tmp (a CI checkout)
+    # must still be bound in, pinned before it is covered.
+    from grader.sandbox import isolation, view
+
+    packages = tmp_path / "venv" / "lib" / "site-packages"
+    packages.mkdir(parents=True)
+    (packages / "marker_module.py").write_text("FOUND = True\n")
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through its exit code
+        code = 3
+        try:
+            libc = isolation._libc()
+            assert libc is not None and libc.unshare(isolation.CLONE_NEWNS) == 0
+            view.sources.cache_clear()
+            original = view.sources
+            view.sources = lambda: (*original(), str(packages))  # type: ignore[assignment]
+            steps = view.build(libc, (), with_proc=False)
+            code = 0 if "view" in steps and (packages / "marker_module.py").is_file() else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

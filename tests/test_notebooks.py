@@ -173,6 +173,8 @@ def test_functions_table_without_the_reference_comes_from_the_stubs(
     monkeypatch.setattr(paths, "exercises_dir", lambda: stubs)
     monkeypatch.setattr(paths, "reference_dir", lambda: tmp_path / "no-reference")
     monkeypatch.setattr(paths, "suites_dir", lambda: tmp_path / "no-reference" / "suites")
+    (tmp_path / "course.toml").write_text((paths.course_root() / "course.toml").read_text())
+    (tmp_path / "exercises").symlink_to(stubs)
     monkeypatch.setattr(paths, "course_root", lambda: tmp_path)  # a course of its own: not cached
     assert exercise_functions() == with_reference
 

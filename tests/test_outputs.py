@@ -309,13 +309,13 @@ def test_round_percent_rounds_half_up() -> None:
 
 
 @pytest.mark.parametrize(("layout", "name", "number", "header"), [
-    ("canvas", None, None, "Activations lesson"),
-    ("canvas", None, 1234, "Activations lesson (1234)"),
+    ("canvas", None, None, "Activation functions in NumPy"),
+    ("canvas", None, 1234, "Activation functions in NumPy (1234)"),
     ("canvas", "Week 3", 77, "Week 3 (77)"),
     ("canvas", " Week 3 (77) ", None, "Week 3 (77)"),
     ("canvas", "Week 3 (77)", 77, "Week 3 (77)"),
     ("moodle", "Week 3", None, "Week 3"),
-    ("plain", None, None, "Activations lesson"),
+    ("plain", None, None, "Activation functions in NumPy"),
 ])
 def test_assignment_header(layout: str, name: str | None, number: int | None,
                            header: str) -> None:

@@ -4,7 +4,7 @@ Each exercise folder's conftest.py loads it with `pytest_plugins = ["grader.judg
 gives the tests the same fixtures the grading engine does, minus the sandbox:
 
 - `student`: the student's module for the test's exercise, imported from the file next to the
-  test file (e.g. activations.py beside test_activations_public.py), once per pytest session;
+  test file (e.g. losses.py beside test_losses_public.py), once per pytest session;
 - `rng`: a NumPy Generator seeded per test, reproducible from run to run.
 
 The course's shared code (exercises/shared/ beside the exercise folders: detectors and checks the

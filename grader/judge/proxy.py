@@ -1,4 +1,4 @@
-"""The `student` object tests call: `student.relu(z)` runs relu in the sandbox and returns plain data.
+"""The `student` object tests call: `student.mse(e)` runs mse in the sandbox and returns plain data.
 
 The proxy copies the student's in-place changes back into the caller's arrays, so a test that
 checks "the input was not modified" reads the same whether the student's module was imported

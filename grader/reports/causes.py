@@ -5,9 +5,9 @@ file, each test with the same message. The reports say such a cause once, so the
 it in TestOutcome.message; the patterns below follow the sandbox's wording (grader.sandbox.child
 and grader.sandbox.answers):
 
-    SyntaxError in activations.py line 3: '(' was never closed\\n    return np.maximum(0, z
+    SyntaxError in losses.py line 3: '(' was never closed\\n    return np.mean(e ** 2
     SyntaxError in lesson.ipynb cell 4, line 2: invalid syntax\\n    <line>
-    NameError while importing activations.py (activations.py line 5: x = y + 1): name 'y' ...
+    NameError while importing losses.py (losses.py line 5: x = y + 1): name 'y' ...
     concepts.py was not found in your submission
 
 Such messages say nothing about a test's inputs (a file is read before any call), so they may be
@@ -47,9 +47,9 @@ class Cause:
     kind: CauseKind
     """syntax (Python could not read the file), import (its top-level code raised) or missing."""
     file: str
-    """The file to fix, as the student named it: 'activations.py', 'lesson.ipynb'."""
+    """The file to fix, as the student named it: 'losses.py', 'lesson.ipynb'."""
     where: str
-    """Where Python stopped: 'activations.py line 8', 'lesson.ipynb cell 4, line 2'; or ''."""
+    """Where Python stopped: 'losses.py line 8', 'lesson.ipynb cell 4, line 2'; or ''."""
     error: str
     """What went wrong there: "'(' was never closed", "NameError: name 'y' is not defined"."""
     code: str

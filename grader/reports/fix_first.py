@@ -38,7 +38,7 @@ class FixItem:
     """One failing function in "What to fix first"."""
 
     function: str
-    """Which function: 'relu() in activations.py'."""
+    """Which function: 'mse() in losses.py'."""
     sentence: str
     """The misconception in the lesson's words, or which kind of failure it was."""
     hints: tuple[str, ...]
@@ -56,7 +56,7 @@ class SourceLine:
     """The line of the student's file Python stopped at, as it reported it."""
 
     where: str
-    """Which file and line: 'activations.py line 8', 'lesson.ipynb cell 4, line 2'."""
+    """Which file and line: 'losses.py line 8', 'lesson.ipynb cell 4, line 2'."""
     code: str
     """The line without its indentation."""
     caret: str
@@ -70,13 +70,13 @@ class Blocker:
     kind: CauseKind
     """syntax, import or missing."""
     file: str
-    """The file to fix: 'activations.py', 'lesson.ipynb'."""
+    """The file to fix: 'losses.py', 'lesson.ipynb'."""
     sentence: str
     """What happened and what follows, in plain words; it never starts with a file name."""
     source: SourceLine | None
     """The line Python stopped at, when known (syntax and import errors)."""
     functions: tuple[str, ...]
-    """The functions it kept from being tested: 'relu()', 'sigmoid()'."""
+    """The functions it kept from being tested: 'mse()', 'huber()'."""
     failed: int
     """How many tests it stopped."""
     hidden: int

@@ -26,7 +26,7 @@ from grader.errors import UsageError
 from grader.records import GradeRun, SubmissionResult
 
 LAYOUTS = ("plain", "canvas", "moodle")
-DEFAULT_ASSIGNMENT = "Activations lesson"
+DEFAULT_ASSIGNMENT = "Exercises"
 #: A header that already names a Canvas assignment id: "Name (1234)".
 _WITH_ID = re.compile(r"(.*\S)\s*\((\d+)\)")
 #: Students a warning names before it says how many more there are.
@@ -291,6 +291,13 @@ def moodle_left_out(run: GradeRun, roster: Roster | None) -> list[str]:
             for row in _rows(run, roster) if _moodle_blank(row)]
 
 
+def _course_title() -> str:
+    """The assignment's name when none is given: the course's title."""
+    from grader import course  # the course is read only when a gradebook asks for it
+
+    return course.current().title
+
+
 def assignment_header(layout: str, name: str | None, assignment_id: int | None) -> str:
     """The header of the canvas or moodle assignment column; UsageError for options that would
     have no effect or that disagree.
@@ -305,7 +312,7 @@ def assignment_header(layout: str, name: str | None, assignment_id: int | None) 
     if assignment_id is not None and layout != "canvas":
         raise UsageError("--assignment-id is for --gradebook canvas; Moodle asks which grade "
                          "item the column goes to when you import it")
-    title = DEFAULT_ASSIGNMENT if name is None else name.strip()
+    title = _course_title() if name is None else name.strip()
     if not title:
         raise UsageError("--assignment: give the assignment's name as the gradebook shows it")
     named = _WITH_ID.fullmatch(title)
@@ -363,7 +370,7 @@ def write_grades_csv(
     rows to students by ID (its own user id, roster column lms_id) or SIS User ID (roster
     column sis_id); Student and Section are for people reading the file. The assignment column
     header must match an existing assignment exactly as a Canvas gradebook export spells it,
-    "Name (assignment id)", e.g. "Activations lesson (1234)"; pass it as ``assignment``.
+    "Name (assignment id)", e.g. "Week 3 exercises (1234)"; pass it as ``assignment``.
     A header Canvas does not recognise is offered as a new assignment on import. Without a
     roster, SIS User ID holds the submission id.
 

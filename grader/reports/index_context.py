@@ -5,6 +5,9 @@ Unlike a student's page this one may quote hidden tests' messages: it never reac
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,6 +16,7 @@ from markupsafe import Markup
 
 from grader.records import GradeRun, SubmissionResult, TestOutcome
 from grader.reports import svg
+from grader.reports.causes import blocking_cause
 from grader.reports.gradebook import round_percent
 from grader.reports.context import (
     RunFooter,
@@ -30,6 +34,8 @@ from grader.reports.context import (
 from grader.reports.svg_parts import safe_text
 
 TOP_MISCONCEPTIONS = 10
+DETAIL_CHARS = 300
+"""A quoted message is cut here: the page lists every affected student of a large class."""
 
 
 @dataclass(frozen=True)
@@ -78,19 +84,163 @@ class TestStat:
 
 
 @dataclass(frozen=True)
-class MisconceptionStat:
-    sentence: str
-    functions: tuple[str, ...]
-    students: int
-    rate: Rate
+class StudentLink:
+    """A student named on the page, linked to their feedback page."""
+
+    student_id: str
+    """The id as shown."""
+    href: str
+    """Relative link to the student's page."""
 
 
 @dataclass(frozen=True)
-class TroubleRow:
-    student_id: str
-    href: str
-    summary: str
+class MisconceptionStat:
+    """One pitfall and the students whose failing tests show it."""
+
+    sentence: str
+    """The misconception in the lesson's words."""
+    functions: tuple[str, ...]
+    """Functions whose tests detected it."""
+    students: int
+    """How many students."""
+    rate: Rate
+    """students over the submissions graded."""
+    who: tuple[StudentLink, ...]
+    """The students, by id."""
+
+
+@dataclass(frozen=True)
+class ProblemKind:
+    """A kind of problem that kept tests from reaching an answer to check."""
+
+    key: str
+    """Stable name, also the group's anchor on the page."""
+    label: str
+    """The group's heading."""
+    about: str
+    """What the tests of the group have in common, in one sentence."""
+    starts: str = ""
+    """Regex the grader's own wording of this kind starts with; empty when something else
+    decides (a field, grader.reports.causes) or for the kind left when nothing matches."""
+    per_file: bool = False
+    """Whether the problem is a whole file's, so files are named rather than functions."""
+    quote: bool = False
+    """Whether each student's first message is quoted: it differs from one student to the next."""
+
+
+KINDS: tuple[ProblemKind, ...] = (
+    ProblemKind("grader", "Grader failures", "The grader could not run these tests: not the "
+                "students' doing.", r"the grader (failed inside|could not run) this test",
+                quote=True),
+    ProblemKind("not_graded", "Could not be graded", "Nothing of these submissions could be "
+                "graded (a corrupt archive, no usable file).", quote=True),
+    ProblemKind("crash", "Crashed", "The code crashed or ended the Python process.",
+                r"while running .*\(\), your code (crashed|ended) the Python", quote=True),
+    ProblemKind("exception", "Raised an exception", "A call raised an exception other than "
+                "NotImplementedError.", r"(\w+|an exception) while calling ", quote=True),
+    ProblemKind("syntax", "Syntax errors", "A file could not be read as Python.",
+                per_file=True, quote=True),
+    ProblemKind("import", "Failed on import", "Importing a file raised an exception.",
+                per_file=True, quote=True),
+    ProblemKind("memory", "Memory limit", "A call used more memory than the limit allows.",
+                r"(your )?\S+\(\) (used more than .* of memory|ran out of memory)"),
+    ProblemKind("timeout", "Timed out", "A call timed out or used up its CPU time, or the "
+                "submission's whole time budget ran out.", r"while running .*\(\), your code "
+                "used up its CPU time"),
+    ProblemKind("wrong_return", "Wrong return type", "A function returned something that is not "
+                "a NumPy array or a number.", r"(returned .*not a NumPy array or a number"
+                r"|returned a value that could not be read"
+                r"|your .*\(\) (returned|sent back) something unreadable)", quote=True),
+    ProblemKind("missing_function", "Missing functions", "A file lacks a function the exercise "
+                "asks for.", r"\S+\.py defines no function "),
+    ProblemKind("missing_file", "Missing files", "A file the exercise asks for was not "
+                "handed in.", per_file=True),
+    ProblemKind("not_implemented", "Not implemented", "A function still raises "
+                "NotImplementedError, as the stub does.", r"\S+\(\) is not implemented yet"),
+    ProblemKind("other", "Other errors", "Anything else that stopped a test before its answer "
+                "could be checked.", quote=True),
+)
+_KIND = {k.key: k for k in KINDS}
+_WORDED = tuple((k, re.compile(k.starts)) for k in KINDS if k.starts)
+_FILE_CAUSES = {"syntax": "syntax", "import": "import", "missing": "missing_file"}
+"""The kind of each cause that stops a whole file, as grader.reports.causes reads them."""
+
+
+def problem_kind(test: TestOutcome) -> ProblemKind | None:
+    """What kept `test` from an answer to check; None when it got one, right or wrong.
+
+    The outcome decides timeouts. Other errors are told apart by the grader's own wording: a
+    whole file's cause as the feedback pages read it, else a pattern matched from the message's
+    start, where nothing a student writes can pass for it (an exception's name is one word).
+    Both come before the detected pitfall: a stub with a syntax error near its
+    `raise NotImplementedError` is a syntax error, not an unfinished stub.
+    """
+    if test.outcome in ("passed", "failed"):
+        return None
+    if test.outcome == "timeout":
+        return _KIND["timeout"]
+    cause = blocking_cause(test.message)
+    if cause is not None:
+        return _KIND[_FILE_CAUSES[cause.kind]]
+    found = next((kind for kind, regex in _WORDED if regex.match(test.message)), None)
+    if found is None and test.pitfall == "not_implemented":
+        return _KIND["not_implemented"]
+    return found or _KIND["other"]
+
+
+@dataclass(frozen=True)
+class Affected:
+    """One student in a problem group."""
+
+    student: StudentLink
+    """Who."""
+    where: str
+    """The functions (or files) concerned, e.g. 'mse(), huber()'."""
+    tests: int
+    """How many of their tests the problem stopped."""
     detail: str
+    """Their first message of this kind, cut short; empty when the kind reads the same for all."""
+
+
+@dataclass(frozen=True)
+class ProblemGroup:
+    """The students who ran into one kind of problem."""
+
+    kind: ProblemKind
+    """Which kind."""
+    students: tuple[Affected, ...]
+    """Each affected student, by id."""
+    tests: int
+    """Tests stopped, over all of them."""
+
+
+def _affected(kind: ProblemKind, sid: str, tests: Sequence[TestOutcome]) -> Affected:
+    names = (f"{t.exercise}.py" if kind.per_file or not t.function else f"{t.function}()"
+             for t in tests)
+    return Affected(StudentLink(safe_text(sid), student_href(sid)),
+                    safe_text(", ".join(dict.fromkeys(names))), len(tests),
+                    clip(tests[0].message, DETAIL_CHARS) if kind.quote else "")
+
+
+def problem_groups(subs: Sequence[SubmissionResult]) -> tuple[ProblemGroup, ...]:
+    """Every kind of problem found, in KINDS order, with the students it stopped (by id)."""
+    ordered = sorted(subs, key=lambda s: s.id)
+    found: dict[str, dict[str, list[TestOutcome]]] = {}
+    for s in ordered:
+        for t in s.tests:
+            kind = problem_kind(t)
+            if kind is not None:
+                found.setdefault(kind.key, {}).setdefault(s.id, []).append(t)
+    not_graded = tuple(Affected(StudentLink(safe_text(s.id), student_href(s.id)), "", 0,
+                                clip(s.error or "", DETAIL_CHARS))
+                       for s in ordered if s.status == "error")
+    groups = []
+    for kind in KINDS:
+        who = not_graded if kind.key == "not_graded" else tuple(
+            _affected(kind, sid, tests) for sid, tests in found.get(kind.key, {}).items())
+        if who:
+            groups.append(ProblemGroup(kind, who, sum(a.tests for a in who)))
+    return tuple(groups)
 
 
 @dataclass(frozen=True)
@@ -110,16 +260,51 @@ class StudentRow:
 
 
 @dataclass(frozen=True)
+class PageScript:
+    """The page's one inline script and the Content-Security-Policy source that allows it."""
+
+    text: Markup
+    """The script, as rendered into the page."""
+    digest: str
+    """Its hash as the policy names it, e.g. 'sha256-…' (without the quotes)."""
+
+
+@dataclass(frozen=True)
 class IndexPage:
+    """Everything the class summary shows."""
+
     stats: ClassStats
+    """The headline numbers."""
     histogram: Markup
+    """The score distribution, inline SVG."""
     exercise_names: tuple[str, ...]
+    """Exercise module stems, in handout order."""
+    exercise_heads: tuple[Markup, ...]
+    """The same as column headings that may break after an underscore."""
     exercises: tuple[ExerciseStat, ...]
+    """Mean score per exercise."""
     tests: tuple[TestStat, ...]
+    """Pass rate per test, hardest first."""
     misconceptions: tuple[MisconceptionStat, ...]
-    trouble: tuple[TroubleRow, ...]
+    """The most common misconceptions, most common first."""
+    problems: tuple[ProblemGroup, ...]
+    """Tests stopped before an answer, grouped by kind."""
+    troubled: int
+    """Submissions in at least one problem group."""
     students: tuple[StudentRow, ...]
+    """Every submission, by id."""
     footer: RunFooter
+    """Version, seed, isolation and warnings of the run."""
+
+    def script(self, *parts: str) -> PageScript:
+        """The parts (the shared sorting, this page's filter) as one script, and its hash.
+
+        The page's policy allows this one script by its hash and no other, so even a student id
+        that slipped past escaping could not run code on the instructor's page. A method, as the
+        template that writes the parts reaches only the page."""
+        text = Markup("\n").join(Markup(p) for p in parts)
+        digest = base64.b64encode(hashlib.sha256(str(text).encode("utf-8")).digest())
+        return PageScript(text, f"sha256-{digest.decode('ascii')}")
 
 
 def _percents(subs: Sequence[SubmissionResult]) -> list[float]:
@@ -162,7 +347,8 @@ def exercise_stats(subs: Sequence[SubmissionResult],
 
 
 def test_stats(subs: Sequence[SubmissionResult]) -> tuple[TestStat, ...]:
-    """Pass rate of each test among the submissions it ran for, in handout order."""
+    """Pass rate of each test among the submissions it ran for, hardest first (ties in handout
+    order)."""
     first: dict[str, TestOutcome] = {}
     counts: dict[str, list[int]] = {}
     for t in _all_tests(subs):
@@ -175,6 +361,7 @@ def test_stats(subs: Sequence[SubmissionResult]) -> tuple[TestStat, ...]:
         tally[1] += 1
     order = exercise_order(first.values())
     ids = sorted(first, key=lambda i: order.index(first[i].exercise))
+    ids.sort(key=lambda i: counts[i][0] / counts[i][1])  # stable: ties keep handout order
     return tuple(TestStat(first[i].exercise, safe_text(first[i].name), function_label(first[i]),
                           first[i].visibility == "hidden", counts[i][0], counts[i][1],
                           rate(counts[i][0], counts[i][1])) for i in ids)
@@ -182,42 +369,24 @@ def test_stats(subs: Sequence[SubmissionResult]) -> tuple[TestStat, ...]:
 
 def misconception_stats(subs: Sequence[SubmissionResult]) -> tuple[MisconceptionStat, ...]:
     """How many students failed at least one test with each pitfall, most common first."""
-    students: dict[str, set[str]] = {}
+    students: dict[str, dict[str, None]] = {}
     sentence: dict[str, str] = {}
     functions: dict[str, dict[str, None]] = {}
-    for s in subs:
+    for s in sorted(subs, key=lambda s: s.id):
         for t in s.tests:
-            if t.outcome == "passed":
-                continue
             key = t.pitfall or t.misconception
-            if not key:
+            if t.outcome == "passed" or not key:
                 continue
-            students.setdefault(key, set()).add(s.id)
+            students.setdefault(key, {})[s.id] = None
             if t.misconception and not sentence.get(key):
                 sentence[key] = safe_text(t.misconception)
             functions.setdefault(key, {})[function_label(t)] = None
     keys = sorted(students, key=lambda k: (-len(students[k]), k))[:TOP_MISCONCEPTIONS]
     graded = sum(s.status != "error" for s in subs)
-    return tuple(MisconceptionStat(sentence.get(k) or safe_text(k), tuple(functions[k]),
-                                   len(students[k]), rate(len(students[k]), graded))
-                 for k in keys)
-
-
-def _trouble(sub: SubmissionResult) -> TroubleRow | None:
-    """A submission that could not be graded, or whose code timed out, crashed or raised."""
-    href = student_href(sub.id)
-    if sub.status == "error":
-        return TroubleRow(safe_text(sub.id), href, "could not be graded",
-                          clip(sub.error or "", 300))
-    bad = [t for t in sub.tests if t.outcome in ("timeout", "error")]
-    if not bad:
-        return None
-    timeouts = sum(t.outcome == "timeout" for t in bad)
-    parts = ([f"{timeouts} timed out"] if timeouts else []) + (
-        [f"{len(bad) - timeouts} raised or crashed"] if len(bad) > timeouts else [])
-    names = ", ".join(dict.fromkeys(t.function or t.exercise for t in bad))
-    return TroubleRow(safe_text(sub.id), href, f"{' and '.join(parts)} ({safe_text(names)})",
-                      clip(bad[0].message, 300))
+    return tuple(MisconceptionStat(
+        sentence.get(k) or safe_text(k), tuple(functions[k]), len(students[k]),
+        rate(len(students[k]), graded),
+        tuple(StudentLink(safe_text(i), student_href(i)) for i in students[k])) for k in keys)
 
 
 def student_row(sub: SubmissionResult, exercises: Sequence[str],
@@ -239,15 +408,22 @@ def student_row(sub: SubmissionResult, exercises: Sequence[str],
                       tuple(cells), sub.status == "error")
 
 
+def _breakable(name: str) -> Markup:
+    """An exercise name that may wrap after each underscore, so narrow columns stay narrow."""
+    return Markup("_<wbr>").join(safe_text(name).split("_"))
+
+
 def index_page(run: GradeRun) -> IndexPage:
     subs = sorted(run.submissions, key=lambda s: s.id)
     names = exercise_order(_all_tests(subs))
     grouped = [by_exercise(s.tests) for s in subs]
-    trouble = tuple(row for row in map(_trouble, subs) if row is not None)
+    problems = problem_groups(subs)
     return IndexPage(
         stats=class_stats(subs),
         histogram=svg.histogram(_percents(subs), 100.0, unit="percent"),
-        exercise_names=names, exercises=exercise_stats(subs, grouped), tests=test_stats(subs),
-        misconceptions=misconception_stats(subs), trouble=trouble,
+        exercise_names=names, exercise_heads=tuple(map(_breakable, names)),
+        exercises=exercise_stats(subs, grouped), tests=test_stats(subs),
+        misconceptions=misconception_stats(subs), problems=problems,
+        troubled=len({a.student.student_id for g in problems for a in g.students}),
         students=tuple(student_row(s, names, g) for s, g in zip(subs, grouped)),
         footer=run_footer(run))

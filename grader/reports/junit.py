@@ -7,7 +7,7 @@ errors and timeouts. A submission that could not be graded at all gets a single 
 testcase named 'submission', so CI shows it instead of an empty suite.
 
 CI pages are often readable by students, so `--reveal` governs them as it governs the feedback
-page: under "none" a hidden test is "hidden test 3 of 8 (activations.py)", with the lesson's
+page: under "none" a hidden test is "hidden test 3 of 8 (losses.py)", with the lesson's
 words (misconception, hints) but neither its name nor its message; "names" adds its name and
 "all" its message. The decisions are the feedback page's own (grader.reports.context).
 """
@@ -53,7 +53,7 @@ class ShownTest:
     named: bool
     """Whether the test's own name and id may be shown."""
     title: str
-    """The test's name, or for an unnamed hidden test 'hidden test 3 of 8 (activations.py)'."""
+    """The test's name, or for an unnamed hidden test 'hidden test 3 of 8 (losses.py)'."""
     message: str
     """The failure message when it may be shown, else empty (always empty for a pass)."""
 

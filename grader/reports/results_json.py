@@ -33,9 +33,6 @@ _OUTCOMES = ("passed", "failed", "error", "timeout")
 _STATUSES = ("graded", "error")
 _VISIBILITIES = ("visible", "hidden")
 _KINDS = ("line", "bars")
-#: Kinds older files hold, read as the kind that draws them now: "entropy" was a line plot of
-#: a transformed function, on a log axis, before courses declared their plots.
-_FORMER_KINDS = {"entropy": "line"}
 
 CurveKind = Literal["line", "bars"]
 
@@ -297,9 +294,7 @@ def _curve_from_dict(obj: Mapping[str, object], where: str) -> Curve:
     reference = _floats(obj, "reference", where)
     if x is None or reference is None:
         raise ValueError(f"results.json: {where} needs x and reference samples")
-    former = obj.get("kind")
-    kind = (_FORMER_KINDS[former] if isinstance(former, str) and former in _FORMER_KINDS
-            else _choice(obj, "kind", where, _KINDS))
+    kind = _choice(obj, "kind", where, _KINDS)
     return Curve(
         exercise=_str(obj, "exercise", where),
         function=_str(obj, "function", where),

@@ -119,7 +119,7 @@ class CappedWriter(io.TextIOBase):
 
 
 class SubmissionFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Serves the student's modules from source text, so `import activations` works between them."""
+    """Serves the student's modules from source text, so `import helpers` works between them."""
 
     def __init__(self, sources: dict[str, str]) -> None:
         protected = set(sys.stdlib_module_names) | {"numpy", "grader"}

@@ -263,7 +263,7 @@ def _run(module: types.ModuleType, source: str) -> None:
         module.__dict__[IMPORT_HELPER] = import_or_missing
     filename = f"{module.__name__}.py"
     # The source is not on disk: without it in linecache, a traceback names the line but not its
-    # text, and the student reads "activations.py line 25: " with nothing after the colon.
+    # text, and the student reads "losses.py line 25: " with nothing after the colon.
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     code = compile(source, filename, "exec", dont_inherit=True)
     exec(code, module.__dict__)

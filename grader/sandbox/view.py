@@ -19,6 +19,7 @@ import functools
 import os
 import platform
 import sys
+from dataclasses import dataclass
 
 MS_RDONLY = 1
 MS_NOSUID = 2
@@ -67,6 +68,22 @@ def sources() -> tuple[str, ...]:
                  if not any(p.startswith(os.path.join(q, "")) for q in real[:n]))
 
 
+@dataclass(frozen=True)
+class _Entry:
+    """One host path of the view, pinned before the new root covers anything."""
+
+    path: str
+    """Where it goes in the view (the same path as on the host)."""
+    link: str | None
+    """The target of a symbolic link (put in the view as a link), or None."""
+    fd: int
+    """An O_PATH descriptor of the file or folder to bind (-1 for a link or a missing path)."""
+    folder: bool
+    """Whether it is a folder."""
+    flags: int
+    """The mount flags a remount in a user namespace must keep (see _kept_flags)."""
+
+
 def build(libc: ctypes.CDLL, hide: tuple[str, ...], with_proc: bool) -> list[str]:
     """Make the allowlisted view this process's root; return the steps that held.
 
@@ -75,18 +92,30 @@ def build(libc: ctypes.CDLL, hide: tuple[str, ...], with_proc: bool) -> list[str
     """
     if libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
         return []
+    # Pinned first: the new root is mounted over an existing folder (/tmp), which would hide a
+    # Python installed below it (a virtual environment in /tmp, say) from a bind by path.
+    needed = [_pin(p) for p in sources()]
+    extras = [_pin(p) for p in (*ETC_FILES, *(f"/dev/{name}" for name in DEVICES))]
+    try:
+        return _build(libc, needed, extras, hide, with_proc)
+    finally:
+        for entry in (*needed, *extras):
+            if entry.fd >= 0:
+                os.close(entry.fd)
+
+
+def _build(libc: ctypes.CDLL, needed: list[_Entry], extras: list[_Entry],
+           hide: tuple[str, ...], with_proc: bool) -> list[str]:
     root = _mount_point()
     opts = f"size={SCRATCH_BYTES},nr_inodes=16384,mode=755".encode()
     if root is None or libc.mount(b"tmpfs", root.encode(), b"tmpfs", MS_NOSUID | MS_NODEV,
                                   opts) != 0:
         return []
-    for path in sources():
-        if not _place(libc, path, root):
+    for entry in needed:
+        if not _place(libc, entry, root):
             return []  # Python would be missing something: better no view than a broken one
-    for path in ETC_FILES:
-        _place(libc, path, root)
-    for name in DEVICES:
-        _place(libc, f"/dev/{name}", root)
+    for entry in extras:
+        _place(libc, entry, root)
     for path in WRITABLE:
         os.makedirs(root + path, exist_ok=True)
         os.chmod(root + path, 0o1777)
@@ -116,23 +145,33 @@ def _mount_point() -> str | None:
     return None
 
 
-def _place(libc: ctypes.CDLL, path: str, root: str) -> bool:
-    """Put the host's `path` at the same place under `root`, read-only; False if it failed."""
-    target = root + path
+def _pin(path: str) -> _Entry:
     if os.path.islink(path):  # /lib -> usr/lib on merged-/usr systems: the link itself
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        os.symlink(os.readlink(path), target)
-        return True
-    if not os.path.exists(path):
-        return True
+        return _Entry(path, os.readlink(path), -1, False, 0)
+    try:
+        fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+    except OSError:
+        return _Entry(path, None, -1, False, 0)
+    return _Entry(path, None, fd, os.path.isdir(path), _kept_flags(path))
+
+
+def _place(libc: ctypes.CDLL, entry: _Entry, root: str) -> bool:
+    """Put the host's path at the same place under `root`, read-only; False if it failed."""
+    target = root + entry.path
     os.makedirs(os.path.dirname(target), exist_ok=True)
-    if os.path.isdir(path):
+    if entry.link is not None:
+        os.symlink(entry.link, target)
+        return True
+    if entry.fd < 0:  # not on this host
+        return True
+    if entry.folder:
         os.makedirs(target, exist_ok=True)
     else:
         os.close(os.open(target, os.O_WRONLY | os.O_CREAT, 0o644))
-    if libc.mount(path.encode(), target.encode(), None, MS_BIND, None) != 0:
+    source = f"/proc/self/fd/{entry.fd}".encode()
+    if libc.mount(source, target.encode(), None, MS_BIND, None) != 0:
         return False
-    flags = MS_BIND | MS_REMOUNT | MS_RDONLY | _kept_flags(path)
+    flags = MS_BIND | MS_REMOUNT | MS_RDONLY | entry.flags
     return bool(libc.mount(None, target.encode(), None, flags, None) == 0)
 
 
