@@ -179,11 +179,20 @@ def test_pages_draw_the_course_labels(course: Callable[[str | None], Path]) -> N
     assert curves.axes_of(unknown) == curves.Axes("x", "other(x)", False)
 
 
-def test_results_json_from_before_courses_declared_plots_still_reads() -> None:
-    curve = {"exercise": "e", "function": "f", "kind": "entropy", "x": [0.1, 1.0],
+def test_results_json_with_a_curve_kind_of_old_is_regraded_not_trusted(tmp_path: Path) -> None:
+    """Plot kinds are line and bars now: an earlier run's results.json holding another kind is
+    not read as if it were current; a rerun into that folder grades everything again."""
+    from grader import incremental
+
+    curve = {"exercise": "e", "function": "f", "kind": "spiral", "x": [0.1, 1.0],
              "reference": [0.0, 1.0], "student": None, "note": ""}
     data = {"grader_version": "0", "seed": 0, "isolation": "", "warnings": [], "submissions": [
         {"id": "a", "status": "graded", "error": None, "score": 0, "max_score": 0,
          "problems": [], "tests": [], "curves": [curve]}]}
-    (read,) = dict_to_run(json.loads(json.dumps(data))).submissions[0].curves
-    assert read.kind == "line" and read.x == (0.1, 1.0)
+    with pytest.raises(ValueError, match="kind is 'spiral', expected one of"):
+        dict_to_run(json.loads(json.dumps(data)))
+    (tmp_path / "results.json").write_text(json.dumps(data))
+    (tmp_path / incremental.CACHE_FILENAME).write_text("{}")
+    previous = incremental.load_previous(tmp_path)
+    assert previous.run is None and len(previous.notes) == 1
+    assert "every submission is graded again" in previous.notes[0]

@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from grader.judge.errors import PitfallDetected
+from grader.judge.proxy import as_passed
 
 FloatArray = NDArray[np.float64]
 Check = Callable[[FloatArray, FloatArray, object], "str | None"]
@@ -82,6 +83,7 @@ def input_arg(inp: object, name: str, default: float) -> float:
 
 def describe(inp: object) -> str:
     """The input as shown in messages: small arrays in full, large ones by shape and range."""
+    inp = as_passed(inp)  # not what the student's function left in it (see proxy.as_passed)
     if isinstance(inp, Mapping):
         return ", ".join(f"{k} = {_describe_value(v)}" for k, v in inp.items())
     return f"z = {_describe_value(inp)}"
@@ -239,12 +241,13 @@ def expect_array(
     """Check that `got` is an array with the shape of `expected` and close values.
 
     `inp` is the input (an array, or a mapping of argument names to values) and is only used in
-    messages and by the detectors. Returns `got` as a float64 array for further checks.
+    messages and by the detectors, as it was passed (proxy.as_passed: not as the student's
+    function left it). Returns `got` as a float64 array for further checks.
     For a 0-d expected value a plain number is accepted, as NumPy returns one for 0-d input.
     """
     __tracebackhide__ = True
     exp = np.asarray(expected, dtype=np.float64)
-    failure = _Failure(what, inp, case, exp, diagnose)
+    failure = _Failure(what, as_passed(inp), case, exp, diagnose)
     problem = _type_problem(got)
     if problem is not None:
         failure.raise_(problem, None, [_array_line("expected:", exp)])

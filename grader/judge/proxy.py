@@ -2,7 +2,9 @@
 
 The proxy copies the student's in-place changes back into the caller's arrays, so a test that
 checks "the input was not modified" reads the same whether the student's module was imported
-directly (a student's laptop) or runs behind the sandbox (grading).
+directly (a student's laptop) or runs behind the sandbox (grading). It keeps each array so
+changed as it was passed, and the comparison helpers show an input from there (as_passed): a
+failure message names what the function was given, not what it left behind.
 
 Answers may have been fetched ahead, several calls in one round trip (see grader.judge.plan):
 a call whose function and argument values match an answer fetched ahead takes that answer, any
@@ -13,6 +15,8 @@ had been made on its own.
 from __future__ import annotations
 
 import hashlib
+import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Callable, Hashable
 
@@ -151,6 +155,11 @@ class StudentFunction:
         self.answers = answers
 
     def __call__(self, *args: object, **kwargs: object) -> object:
+        if _PASSED:
+            # This call is given these arrays as they are now: an earlier call's record of
+            # them no longer says what the function under test was given.
+            for value in (*args, *kwargs.values()):
+                _PASSED.pop(id(value), None)
         result = self.answers.take(self.name, args, kwargs) if self.answers else None
         if result is None:
             result = self.session.call(self.module, self.name, args, kwargs)
@@ -188,5 +197,45 @@ def _copy_back(original: object, after: object) -> None:
     if original.shape != after.shape or not original.flags.writeable:
         return
     if not np.array_equal(original, after, equal_nan=original.dtype.kind in "fc"):
+        _remember_as_passed(original)
         np.copyto(original, after, casting="unsafe")
 
+
+_Record = tuple["weakref.ref[np.ndarray]", np.ndarray]
+_PASSED: dict[int, _Record] = {}
+"""Arrays the latest student call that was given them changed in place, by id: the array
+(weakly: a record must not keep a test's array alive, nor outlive it) and a copy of it as the
+call was given it."""
+
+
+def _remember_as_passed(original: np.ndarray) -> None:
+    key = id(original)
+
+    def forget(ref: weakref.ref[np.ndarray]) -> None:
+        # Only this array's own record: its id may have been given to a newer one since.
+        if _PASSED.get(key, (None,))[0] is ref:
+            del _PASSED[key]
+
+    _PASSED[key] = (weakref.ref(original, forget), original.copy())
+
+
+def as_passed(inp: object) -> object:
+    """`inp` as the student's function was given it.
+
+    An array (or an array value of a mapping of arguments) that the latest call it was passed
+    to changed in place is replaced by a copy of its value before that call; anything else is
+    returned as it is.
+    """
+    if isinstance(inp, Mapping):
+        if not any(id(v) in _PASSED for v in inp.values()):
+            return inp
+        return {k: _array_as_passed(v) for k, v in inp.items()}
+    return _array_as_passed(inp)
+
+
+def _array_as_passed(value: object) -> object:
+    found = _PASSED.get(id(value))
+    # The id alone could be a newer object's: the weak reference says whether it is this one.
+    if found is None or found[0]() is not value:
+        return value
+    return found[1]
