@@ -40,7 +40,8 @@ class CallResult:
     """The returned value as plain data (ndarray, Python number, list) when ok."""
     kind: str = ""
     """When not ok: timeout, memory, crash, exception, not_implemented, missing_module,
-    missing_function, import_error, bad_return, output."""
+    missing_function, import_error, bad_return, too_big (an array too large to send back,
+    named by its size, dtype and shape in `message`), output."""
     message: str = ""
     """When not ok: what happened, in words a student understands."""
     after: tuple[object, ...] = ()

@@ -150,6 +150,8 @@ KINDS: tuple[ProblemKind, ...] = (
     ProblemKind("wrong_return", "Wrong return type", "A function returned something that is not "
                 "a NumPy array or a number.", r"(returned .*not a NumPy array or a number"
                 r"|returned a value that could not be read"
+                r"|returned a NumPy array of dtype object .*not a number"
+                r"|returned .*, more than an answer may hold"
                 r"|your .*\(\) (returned|sent back) something unreadable)", quote=True),
     ProblemKind("missing_function", "Missing functions", "A file lacks a function the exercise "
                 "asks for.", r"\S+\.py defines no function "),

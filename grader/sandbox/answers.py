@@ -4,6 +4,8 @@ children, answers decoded (and checked as plain data) only when read."""
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +21,9 @@ def to_result(reply: dict[str, Any], blobs: list[bytes], function: str,
     if not reply.get("ok"):
         kind = str(reply.get("kind", "exception"))
         message = str(reply.get("message", ""))[:2000]
-        if kind == "memory" or "MemoryError" in message:
+        if kind == "too_big":  # said from the size, dtype and shape sent, once checked
+            message = f"your {function}() returned {too_big_text(reply)}"
+        elif kind == "memory" or "MemoryError" in message:
             kind = "memory"
             message = f"your {function}() used more than {protocol.limit_text(memory)} of memory"
         return CallResult(ok=False, kind=kind, message=message, stdout=stdout, warnings=warns)
@@ -31,6 +35,24 @@ def to_result(reply: dict[str, Any], blobs: list[bytes], function: str,
         return CallResult(ok=False, kind="bad_return",
                           message=f"your {function}() returned something unreadable: {exc}")
     return CallResult(ok=True, value=value, after=tuple(after), stdout=stdout, warnings=warns)
+
+
+#: A dtype's name as a too-big answer may give it (e.g. float64, int32, bool, object).
+_DTYPE_NAME = re.compile(r"[a-z]{3,10}[0-9]{0,3}")
+
+
+def too_big_text(reply: dict[str, Any]) -> str:
+    """What a too-big answer held, from the child's description checked as plain data:
+    '100,000,000 values (float64, shape (100000000,)), more than an answer may hold (32 MiB)'."""
+    size, dtype, shape = reply.get("size"), reply.get("dtype"), reply.get("shape")
+    cap = f"an answer may hold ({protocol.limit_text(protocol.MAX_ARRAY_BYTES)})"
+    if (type(size) is not int or not 0 <= size < 1 << 63  # NumPy's own bound on a size
+            or not isinstance(dtype, str) or not _DTYPE_NAME.fullmatch(dtype)
+            or not isinstance(shape, list) or len(shape) > protocol.MAX_DIMS
+            or not all(type(n) is int and 0 <= n < 1 << 63 for n in shape)
+            or math.prod(shape) != size):
+        return f"an array larger than {cap}"
+    return f"{size:,} values ({dtype}, shape {tuple(shape)}), more than {cap}"
 
 
 @dataclass(frozen=True)

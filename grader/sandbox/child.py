@@ -346,6 +346,8 @@ def _encode_answer(result: object, args: list[object], before: list[Fingerprint]
                    blobs: list[bytes]) -> dict[str, Any]:
     try:
         spec = protocol.encode_value(result, blobs)
+    except protocol.TooBig as exc:  # its size, dtype and shape, for the judge to put in words
+        return {**_fail("too_big", "returned too many values"), **exc.fields}
     except protocol.UnsupportedValue as exc:
         return _fail("bad_return", f"returned {exc}")
     except BaseException as exc:  # noqa: BLE001 - a hostile object can raise while inspected

@@ -3,7 +3,9 @@
 A frame is an 8-byte total length, a 4-byte header length and the JSON header, a 4-byte blob
 count with one 8-byte size per blob, then the blobs. Values are described in the header ("spec"s);
 an array travels as its dtype string (numeric dtypes only, checked against a whitelist), its
-shape and its raw bytes, which the judge turns back into an ndarray with np.frombuffer. That is
+shape and its raw bytes, which the judge turns back into an ndarray with np.frombuffer (an object
+array whose entries are all numbers is first turned, on the child's side, into the float64 or
+bool array it stands for; an array too big to send is described instead). That is
 the same plain data as NumPy's .npy with allow_pickle=False, without parsing an .npy header for
 every call. Both sides import this module; the judge treats everything the child sends as
 hostile and validates it in `decode_value`.
@@ -23,6 +25,9 @@ import numpy as np
 
 #: The most bytes one frame from a child may carry; bigger answers are rejected, not read.
 MAX_FRAME = 64 * 1024 * 1024
+#: The most bytes of numbers one array in an answer may hold. Half a frame: the arguments a call
+#: changed in place travel in the same frame. A bigger array is described (TooBig), not sent.
+MAX_ARRAY_BYTES = MAX_FRAME // 2
 #: How deep lists/tuples may nest in a returned value.
 MAX_DEPTH = 4
 #: How many items one list/tuple may hold in a returned value.
@@ -37,7 +42,19 @@ class ProtocolError(Exception):
 
 
 class UnsupportedValue(Exception):
-    """A value that cannot travel as plain data (object arrays, subclasses, arbitrary objects)."""
+    """A value that cannot travel as plain data (object arrays of anything but numbers,
+    subclasses, arbitrary objects)."""
+
+
+class TooBig(UnsupportedValue):
+    """An array with more than MAX_ARRAY_BYTES of numbers: its size, dtype and shape (`fields`)
+    travel instead, put in words by the judge (grader.sandbox.answers.too_big_text), so the
+    student learns what came back without the judge (or the child, copying it) holding it."""
+
+    def __init__(self, array: np.ndarray[Any, Any]) -> None:
+        self.fields = {"size": int(array.size), "dtype": str(array.dtype.name),
+                       "shape": [int(n) for n in array.shape]}
+        super().__init__(f"{array.size} values, more than {limit_text(MAX_ARRAY_BYTES)}")
 
 
 def send_frame(sock: socket.socket, header: dict[str, Any], blobs: list[bytes] = []) -> None:
@@ -126,8 +143,14 @@ def limit_text(size: int) -> str:
 def encode_value(value: object, blobs: list[bytes], depth: int = 0) -> dict[str, Any]:
     """Describe `value` as a spec, appending array payloads to `blobs`; UnsupportedValue if impossible."""
     if type(value) is np.ndarray:
-        if value.dtype.kind not in NUMERIC_KINDS or value.dtype.fields is not None:
+        if value.dtype.fields is not None or value.dtype.kind not in NUMERIC_KINDS + "O":
             raise UnsupportedValue(f"a NumPy array of dtype {value.dtype}, not numbers")
+        # Before any copy: tobytes() of a huge answer would only end in a MemoryError. An
+        # object array becomes float64, as many bytes per entry as its pointers.
+        if value.nbytes > MAX_ARRAY_BYTES:
+            raise TooBig(value)
+        if value.dtype.kind == "O":
+            value = object_numbers(value)
         return _array_spec("nd", value, blobs)
     if isinstance(value, np.ndarray):
         raise UnsupportedValue(f"a {type(value).__name__} (a subclass of ndarray), not a plain ndarray")
@@ -164,6 +187,50 @@ def _type_name(value: object) -> str:
         return str(type(value).__qualname__)[:80]
     except Exception:  # a hostile metaclass can make even this raise
         return "strange"
+
+
+#: Entries of an object array whose types are looked at in one go: the scan's own memory stays
+#: small whatever the array's size.
+_SCAN_CHUNK = 1 << 16
+#: Identities of the types an object array's entries may have to be read as numbers: exact
+#: types, compared by id, so no method of an entry or of its class (a hostile __float__, __eq__
+#: or metaclass __hash__) runs before every entry is known to be a plain number.
+_REAL_TYPES = frozenset(id(t) for t in (int, float, *(
+    np.dtype(code).type for code in np.typecodes["AllInteger"] + np.typecodes["Float"])))
+_BOOL_TYPES = frozenset({id(bool), id(np.bool_)})
+
+
+def object_numbers(array: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """An object array (np.frompyfunc's, np.vectorize's without otypes) as the numbers it holds:
+    float64, or bool when every entry is a bool (bools among numbers count as 0 and 1, as in
+    np.array([True, 2.5])). UnsupportedValue, naming the first other entry, if an entry is
+    anything but an int, float, bool or NumPy integer, floating or bool scalar."""
+    flat = array.reshape(-1)
+    allowed = _REAL_TYPES | _BOOL_TYPES
+    seen: set[int] = set()
+    for start in range(0, flat.size, _SCAN_CHUNK):
+        chunk = flat[start:start + _SCAN_CHUNK].tolist()
+        kinds = set(map(id, map(type, chunk)))
+        if not kinds <= allowed:
+            offset = next(n for n, item in enumerate(chunk) if id(type(item)) not in allowed)
+            raise UnsupportedValue(f"a NumPy array of dtype object whose "
+                                   f"{_entry(start + offset, array.shape)} is of type "
+                                   f"{_type_name(chunk[offset])}, not a number")
+        seen |= kinds
+    target = np.bool_ if seen and seen <= _BOOL_TYPES else np.float64
+    try:
+        return np.asarray(array, dtype=target)
+    except OverflowError:  # a Python int beyond float64's range (about 1.8e308)
+        raise UnsupportedValue("a NumPy array of dtype object holding an integer too large "
+                               "for a float64") from None
+
+
+def _entry(index: int, shape: tuple[int, ...]) -> str:
+    """'entry 3', 'entry (1, 2)': where the flat `index` sits in an array of `shape`."""
+    if not shape:
+        return "only entry"
+    where = tuple(int(i) for i in np.unravel_index(index, shape))
+    return f"entry {where[0] if len(where) == 1 else where}"
 
 
 def _array_spec(tag: str, array: np.ndarray[Any, Any], blobs: list[bytes]) -> dict[str, Any]:
