@@ -13,7 +13,7 @@ from typing import Any, Callable, TypeVar
 import click
 
 from grader import __version__, check, gradescope_mode, gradescope_package, handout, incremental
-from grader import cli_course, course, paths, submissions
+from grader import cli_course, course, paths, preflight, submissions
 from grader.engine import GradeOptions, Judges
 from grader.errors import ExitCode, UsageError
 from grader.outputs import OutputOptions, check_run_paths, gradebook_warnings, summary_lines
@@ -167,7 +167,7 @@ def run_command(submissions_path: Path, out_dir: Path, jobs: int, exercises: tup
         check_run_paths(submissions_path, out_dir, output)
         limit = parse_memory(memory)
         chosen = _exercises(exercises)
-        course.verify()
+        preflight.verify()
         _require_isolation(isolation_minimum)
         bound = admit(jobs, limit)
         options = GradeOptions(
@@ -330,7 +330,7 @@ def check_command(folder: Path, out_dir: Path | None, exercises: tuple[str, ...]
         check_work_paths(folder, out_dir, check.FEEDBACK_DIR)
         click.echo(f"checking {folder} with the public tests...", err=True)
         with writing(out_dir or folder / check.FEEDBACK_DIR):
-            course.verify()
+            preflight.verify()
             return check.run_check(folder, out_dir, exercises=_exercises(exercises),
                                    timeout=timeout)
     report = _guarded(work)
@@ -403,7 +403,7 @@ def gradescope_command(submission_dir: Path, results: Path, reveal: str,
     def prepare() -> GradeOptions:
         check_results_path(results, submission_dir)
         limit = parse_memory(memory)
-        course.verify()
+        preflight.verify()
         try:
             _require_isolation(isolation_minimum)
         except host.IsolationRefused:

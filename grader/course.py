@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader import paths
-from grader.pitfalls import CourseError
+from grader.errors import CourseError
 
 FILE_NAME = "course.toml"
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -40,15 +40,15 @@ def current() -> Course:
     return load(paths.course_root())
 
 
-def verify() -> None:
-    """Load and check everything of the course in use that grading reads, so that a mistake in
-    it is one line before grading rather than every submission failing: course.toml, the
-    pitfalls (and every id the suites and shared code use), each exercise.toml."""
-    from grader import exercise_spec, pitfalls  # they read the course through this module
-
-    current()
-    pitfalls.verify_course()
-    exercise_spec.specs()
+def suite_files(exercises: tuple[str, ...], visible_only: bool = False) -> tuple[str, ...]:
+    """Public tests from exercises/ and hidden suites from reference/suites, for these
+    exercises of the course in use."""
+    found: list[str] = []
+    for exercise in exercises:
+        visible = sorted((paths.exercises_dir() / exercise).glob("test_*.py"))
+        hidden = [] if visible_only else sorted(paths.suites_dir().glob(f"test_{exercise}.py"))
+        found.extend(str(p) for p in [*visible, *hidden])
+    return tuple(found)
 
 
 def exercises() -> tuple[str, ...]:

@@ -16,10 +16,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader import course, exercise_spec, handout
+from grader import course, exercise_spec, handout, preflight
 from grader.engine import GradeOptions, grade_submissions
 from grader.errors import UsageError
-from grader.pitfalls import CourseError
+from grader.errors import CourseError
 from grader.records import Submission, SubmissionResult
 
 MISTAKES_FILE = Path("reference") / "mistakes" / "mistakes.toml"
@@ -79,7 +79,7 @@ def load_mistakes(root: Path) -> dict[str, Mistake]:
 def check_course(root: Path, jobs: int = 2) -> list[Finding]:
     """Every finding about the course at root, in the order of the module docstring."""
     taught = course.load(root)
-    course.verify()
+    preflight.verify()
     mistakes = load_mistakes(root)
     reference = {e: (root / "reference" / f"{e}.py").read_text(encoding="utf-8")
                  for e in taught.exercises}

@@ -63,16 +63,6 @@ class GradeOptions:
     confinement): for a student's own check on a machine that cannot fork (Windows)."""
 
 
-def suite_files(exercises: tuple[str, ...], visible_only: bool = False) -> tuple[str, ...]:
-    """Visible tests from exercises/ and hidden suites from reference/suites, for these exercises."""
-    found: list[str] = []
-    for exercise in exercises:
-        visible = sorted((paths.exercises_dir() / exercise).glob("test_*.py"))
-        hidden = [] if visible_only else sorted(paths.suites_dir().glob(f"test_{exercise}.py"))
-        found.extend(str(p) for p in [*visible, *hidden])
-    return tuple(found)
-
-
 def grade_submissions(submissions: list[Submission], options: GradeOptions,
                       on_done: Callable[[str], None] = lambda _id: None) -> GradeRun:
     """Grade every submission; call on_done(id) as each one finishes."""
@@ -121,7 +111,7 @@ class Judges:
         self._on_done = on_done
         options = self.options
         shards = _split(submissions, options)
-        suites = suite_files(options.exercises, options.visible_only)
+        suites = course.suite_files(options.exercises, options.visible_only)
         for sub in submissions:
             if sub.error is not None:
                 on_done(sub.id)

@@ -24,3 +24,7 @@ class ExitCode(enum.IntEnum):
 
 class UsageError(Exception):
     """A mistake in how the grader was called (bad folder, bad option); shown as one line."""
+
+
+class CourseError(UsageError):
+    """The course's files contradict each other or the schema; the message names where."""

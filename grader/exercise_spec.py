@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Literal, cast
 
 from grader import course, paths
-from grader.pitfalls import CourseError
+from grader.errors import CourseError
 
 FILE_NAME = "exercise.toml"
 SHARED = "shared"

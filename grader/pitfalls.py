@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader import paths
-from grader.errors import UsageError
+from grader.errors import CourseError
 
 FILE_NAME = "pitfalls.toml"
 #: Pitfalls the engine's own checks report (a stub, a single number or a wrong shape where an
@@ -33,10 +33,6 @@ FILE_NAME = "pitfalls.toml"
 ENGINE_PITFALLS = ("not_implemented", "returns_scalar", "wrong_shape", "modifies_input")
 _ID = re.compile(r"[a-z][a-z0-9_]*")
 _FIELDS = ("misconception", "hint")
-
-
-class CourseError(UsageError):
-    """The course's files contradict each other or the schema; the message names where."""
 
 
 @dataclass(frozen=True)
@@ -92,18 +88,6 @@ def _read(path: Path) -> Iterator[Pitfall]:
             raise CourseError(f"{path}: pitfall '{pitfall_id}' needs exactly a non-empty "
                               "misconception and hint (strings)")
         yield Pitfall(pitfall_id, entry["misconception"], entry["hint"])
-
-
-def verify_course() -> None:
-    """verify() for the course in use: its suites and public tests, and its shared code (the
-    detectors and checks in exercises/shared/)."""
-    from grader import engine  # imported here: engine -> results -> this module
-    from grader.course import exercises
-    from grader.handout import SHARED_FOLDER  # handout -> course -> this module
-
-    sources = [Path(p) for p in engine.suite_files(exercises())]
-    sources += sorted((paths.exercises_dir() / SHARED_FOLDER).glob("*.py"))
-    verify(paths.exercises_dir(), sources)
 
 
 def verify(exercises: Path, sources: Iterable[Path]) -> None:

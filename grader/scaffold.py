@@ -16,7 +16,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.pitfalls import ENGINE_PITFALLS, FILE_NAME, CourseError
+from grader.errors import CourseError
+from grader.pitfalls import ENGINE_PITFALLS, FILE_NAME
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
 EXAMPLE_INPUT = "[-2.0, -0.5, 0.0, 0.5, 2.0]"

@@ -14,7 +14,7 @@ import pytest
 
 from grader import exercise_spec, paths
 from grader.judge import plots, style
-from grader.pitfalls import CourseError
+from grader.errors import CourseError
 from grader.records import CallResult, Curve
 from grader.reports import curves, svg
 from grader.reports.results_json import dict_to_run

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import paths, pitfalls
-from grader.pitfalls import CourseError
+from grader import paths, pitfalls, preflight
+from grader.errors import CourseError
 
 ENTRY = 'misconception = "The sentence a student sees."\nhint = "What to change."\n'
 
@@ -27,7 +27,7 @@ def course(tmp_path: Path, shared: str, own: str = "", *, engine: bool = True) -
 
 
 def test_the_bundled_course_defines_every_pitfall_it_uses() -> None:
-    pitfalls.verify_course()
+    preflight.verify()
     found = pitfalls.catalogue(paths.exercises_dir())
     assert len(found) == 39 and found["np_max"].hint.startswith("Write relu as np.maximum(0, z)")
     assert pitfalls.lookup("no_such_pitfall") is None

@@ -14,7 +14,7 @@ from activation_checks import (
     expect_answer,
     expect_zero_centred_reason,
 )
-from grader.judge.checks_extra import expect_numbers
+from grader.judge.answer_checks import expect_numbers
 
 pytestmark = pytest.mark.grade(exercise="concepts", visibility="visible")
 

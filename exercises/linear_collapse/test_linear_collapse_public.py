@@ -10,7 +10,7 @@ import pytest
 
 from activation_checks import COLLAPSE_A, COLLAPSE_C, expect_pair
 from grader.judge.checks import expect_array
-from grader.judge.checks_extra import expect_bool
+from grader.judge.answer_checks import expect_bool
 
 pytestmark = pytest.mark.grade(exercise="linear_collapse", visibility="visible")
 

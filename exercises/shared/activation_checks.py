@@ -3,7 +3,7 @@ the detectors of the concepts, linear_collapse and softmax_properties exercises.
 
 Course code, imported by name by the public tests and the hidden suites (the grader puts this
 folder on sys.path wherever it runs them). The helpers follow grader.judge.checks and
-grader.judge.checks_extra: they raise AssertionError with a message a student can act on, or
+grader.judge.answer_checks: they raise AssertionError with a message a student can act on, or
 PitfallDetected when the wrong answer has the shape of a known misconception (defined, with its
 hint, in the course's pitfalls.toml files).
 """
@@ -18,7 +18,7 @@ import numpy as np
 
 from activation_detectors import SOFTMAX
 from grader.judge.checks import Detector, ErrorPattern, FloatArray, recognise_errors
-from grader.judge.checks_extra import fail, normalise_answer, show_text, text_problem
+from grader.judge.answer_checks import fail, normalise_answer, show_text, text_problem
 
 #: Entropy adds up n terms p*log(p), each carrying rounding error, and the customary guard
 #: log(p + 1e-12) moves the sum by about n * 1e-12 nats. A billionth of a nat is far below

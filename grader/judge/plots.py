@@ -29,7 +29,7 @@ import numpy as np
 from grader import exercise_spec, paths
 from grader.exercise_spec import Grid, PlotSpec
 from grader.judge.proxy import Answers
-from grader.pitfalls import CourseError
+from grader.errors import CourseError
 from grader.records import CallResult, Curve
 from grader.sandbox.session import Session
 

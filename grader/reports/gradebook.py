@@ -21,6 +21,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader import course
 from grader.atomic import safe_child, write_text_atomic
 from grader.errors import UsageError
 from grader.records import GradeRun, SubmissionResult
@@ -293,8 +294,6 @@ def moodle_left_out(run: GradeRun, roster: Roster | None) -> list[str]:
 
 def _course_title() -> str:
     """The assignment's name when none is given: the course's title."""
-    from grader import course  # the course is read only when a gradebook asks for it
-
     return course.current().title
 
 

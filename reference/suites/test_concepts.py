@@ -17,7 +17,7 @@ from activation_checks import (
     expect_zero_centred_reason,
 )
 from grader.judge.checks import expect_true
-from grader.judge.checks_extra import as_numbers, expect_numbers
+from grader.judge.answer_checks import as_numbers, expect_numbers
 
 pytestmark = pytest.mark.grade(exercise="concepts", visibility="hidden")
 

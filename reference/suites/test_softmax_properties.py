@@ -23,7 +23,7 @@ from grader.judge.checks import (
     expect_unchanged,
     tolerance,
 )
-from grader.judge.checks_extra import as_number
+from grader.judge.answer_checks import as_number
 
 pytestmark = pytest.mark.grade(exercise="softmax_properties", visibility="hidden")
 
