@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -18,11 +19,16 @@ def course_root() -> Path:
     repository's top level.
     """
     chosen = os.environ.get(COURSE_VARIABLE)
-    if chosen:
-        return Path(chosen).resolve()
-    return bundled_root()
+    return _resolved(chosen) if chosen else bundled_root()
 
 
+@functools.cache
+def _resolved(folder: str) -> Path:
+    # Cached: discovery asks for the course thousands of times in a large class.
+    return Path(folder).resolve()
+
+
+@functools.cache
 def bundled_root() -> Path:
     """Where the package keeps what it ships beside the code: the bundled course, and the
     templates and schemas every course's pages use."""
