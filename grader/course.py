@@ -13,6 +13,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from grader import paths
 from grader.errors import CourseError
@@ -56,16 +57,21 @@ def exercises() -> tuple[str, ...]:
     return current().exercises
 
 
+def read_toml(path: Path) -> dict[str, Any]:
+    """A course file's TOML; CourseError naming the file when it cannot be read as TOML."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise CourseError(f"{path}: cannot read it as TOML ({exc})") from None
+
+
 @functools.cache
 def load(root: Path) -> Course:
     """Read and check `root`/course.toml; CourseError naming the file and what is wrong."""
     path = root / FILE_NAME
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CourseError(f"{root} is not a course folder: it has no {FILE_NAME}") from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise CourseError(f"{path}: cannot read it as TOML ({exc})") from None
+    if not path.is_file():
+        raise CourseError(f"{root} is not a course folder: it has no {FILE_NAME}")
+    data = read_toml(path)
     table = data.get("course")
     if not isinstance(table, dict) or not isinstance(table.get("title"), str):
         raise CourseError(f"{path}: needs a [course] table with a title")

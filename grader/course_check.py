@@ -11,15 +11,14 @@ Four checks, each on the real engine and sandbox:
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader import course, exercise_spec, handout, preflight
+from grader.course import read_toml
 from grader.engine import GradeOptions, grade_submissions
-from grader.errors import UsageError
-from grader.errors import CourseError
+from grader.errors import CourseError, UsageError
 from grader.records import Submission, SubmissionResult
 
 MISTAKES_FILE = Path("reference") / "mistakes" / "mistakes.toml"
@@ -57,10 +56,7 @@ def load_mistakes(root: Path) -> dict[str, Mistake]:
     path = root / MISTAKES_FILE
     if not path.is_file():
         return {}
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise CourseError(f"{path}: cannot read it as TOML ({exc})") from None
+    data = read_toml(path)
     found: dict[str, Mistake] = {}
     for name, entry in data.items():
         if not (isinstance(entry, dict) and isinstance(entry.get("exercise"), str)

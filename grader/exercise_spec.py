@@ -29,12 +29,12 @@ from __future__ import annotations
 import ast
 import functools
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, cast
 
 from grader import course, paths
+from grader.course import read_toml
 from grader.errors import CourseError
 
 FILE_NAME = "exercise.toml"
@@ -164,10 +164,7 @@ def _by_key(root: Path) -> dict[tuple[str, str, str], PlotSpec]:
 
 def read(path: Path, exercise: str) -> ExerciseSpec:
     """One exercise.toml, checked; CourseError naming the file and the key at fault."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise CourseError(f"{path}: cannot read it as TOML ({exc})") from None
+    data = read_toml(path)
     for key in data:
         if key not in _TOP_KEYS:
             raise CourseError(f"{path}: '{key}' is not a key of {FILE_NAME} (it may hold "

@@ -19,12 +19,12 @@ from __future__ import annotations
 import ast
 import functools
 import re
-import tomllib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader import paths
+from grader.course import read_toml
 from grader.errors import CourseError
 
 FILE_NAME = "pitfalls.toml"
@@ -75,10 +75,7 @@ def lookup(pitfall_id: str) -> Pitfall | None:
 
 
 def _read(path: Path) -> Iterator[Pitfall]:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise CourseError(f"{path}: cannot read it as TOML ({exc})") from None
+    data = read_toml(path)
     for pitfall_id, entry in data.items():
         if not _ID.fullmatch(pitfall_id):
             raise CourseError(f"{path}: '{pitfall_id}' is not a pitfall id (lower case letters, "
