@@ -329,3 +329,18 @@ def test_empty_class_and_empty_submission_still_render(env: jinja2.Environment) 
     page = render_feedback(env, GradeRun("0.1.0", 7, "rlimits", (nothing,)), nothing)
     html5lib.HTMLParser(strict=True).parse(page)
     assert "No tests ran" in page and "all tests passed" not in page.lower()
+
+
+def test_a_plot_that_matches_says_so_only_when_the_function_lost_no_points() -> None:
+    from grader.reports.context import UNSAMPLED_LOSS, plot_view
+
+    ref = (0.09, 0.24, 0.67)
+    same = Curve("activations", "softmax", "bars", (1.0, 2.0, 3.0), ref, ref)
+    right = plot_view(same, "p0")
+    assert right.caption.startswith("Your values match the reference") and \
+        UNSAMPLED_LOSS not in right.caption
+    # An unstable softmax: right on the plot's small logits, nan on the tests' large ones.
+    wrong = plot_view(same, "p0", lost=True)
+    assert wrong.caption.endswith(UNSAMPLED_LOSS)
+    differs = Curve("activations", "softmax", "bars", (1.0, 2.0, 3.0), ref, (0.5, 0.2, 0.3))
+    assert UNSAMPLED_LOSS not in plot_view(differs, "p0", lost=True).caption

@@ -18,6 +18,7 @@ from grader import course
 from grader.records import Curve, Entry, GradeRun, SubmissionResult, TestOutcome
 from grader.reports import svg
 from grader.reports.causes import blocking_cause
+from grader.reports.curves import differing_ranges
 from grader.reports.fix_first import (
     SAFE_MESSAGE_ENDINGS as SAFE_MESSAGE_ENDINGS,
     SHARED_MESSAGE_CHARS as SHARED_MESSAGE_CHARS,
@@ -225,9 +226,16 @@ class PlotView:
     note: str
 
 
-def plot_view(curve: Curve, uid: str) -> PlotView:
+#: Said under a plot that matches while its function lost points: the plot alone would say
+#: the function is right.
+UNSAMPLED_LOSS = (" It still lost points on inputs this plot does not sample: the failed tests "
+                  "below say which.")
+
+
+def plot_view(curve: Curve, uid: str, lost: bool = False) -> PlotView:
     """A plot of the student against the reference; the reference alone when the student gave
-    nothing to plot."""
+    nothing to plot. `lost`: whether the function lost points (a plot that matches then says
+    the difference lies elsewhere)."""
     title = f"{curve.function}() in {curve.exercise}.py"
     chart, said = svg.chart(curve, uid)
     if curve.student is None:
@@ -237,6 +245,8 @@ def plot_view(curve: Curve, uid: str) -> PlotView:
         # The cause itself is told once, under "What to fix first": a few words are enough here.
         note = cause_note(cause) if cause is not None else note
         return PlotView(safe_text(title), chart, "", clip("No curve of yours: " + note, 1000))
+    if lost and not differing_ranges(curve):
+        said += UNSAMPLED_LOSS
     return PlotView(safe_text(title), chart, said, clip(curve.note, 1000))
 
 
@@ -311,6 +321,7 @@ def feedback_page(run: GradeRun, result: SubmissionResult, reveal: Reveal) -> Fe
     tests = result.tests
     sections = exercise_sections(tests, reveal)
     fixes = fix_first(tests, reveal)
+    lost = {(t.exercise, t.function) for t in tests if t.score < t.max_score}
     error = clip(result.error or "The grader could not read this submission.") \
         if result.status == "error" else ""
     return FeedbackPage(
@@ -319,6 +330,7 @@ def feedback_page(run: GradeRun, result: SubmissionResult, reveal: Reveal) -> Fe
         score=fmt_points(result.score), max_score=fmt_points(result.max_score),
         percent=fmt_percent(result.score, result.max_score), verdict=verdict(result),
         exercises=tuple(s.score for s in sections), blockers=fixes.blockers, fixes=fixes.items,
-        plots=tuple(plot_view(c, f"plot{i}") for i, c in enumerate(result.curves)),
+        plots=tuple(plot_view(c, f"plot{i}", (c.exercise, c.function) in lost)
+                    for i, c in enumerate(result.curves)),
         sections=sections, advisories=advisories(tests, reveal),
         reveal=reveal, footer=run_footer(run), details=grading_details(run))
