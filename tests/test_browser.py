@@ -156,6 +156,64 @@ def visit(chromium: Chromium, url: str | None, width: int = DESKTOP,
         ctx.close()
 
 
+# --- root causes: a syntax error, a missing file -----------------------------------------------
+
+BROKEN = "import numpy as np\n\n\ndef relu(z):\n    return np.maximum(0, z\n"
+
+
+@pytest.fixture(scope="module")
+def causes(tmp_path_factory: pytest.TempPathFactory) -> Graded:
+    """Two students graded by the command: one whose activations.py does not parse, one who
+    handed in every file but concepts.py (the sample's alice otherwise)."""
+    root = tmp_path_factory.mktemp("causes")
+    subs, out = root / "subs", root / "out"
+    shutil.copytree(SAMPLE / "alice", subs / "syntax")
+    (subs / "syntax" / "activations.py").write_text(BROKEN)
+    shutil.copytree(SAMPLE / "alice", subs / "nofile")
+    (subs / "nofile" / "concepts.py").unlink()
+    done = subprocess.run([sys.executable, "-m", "grader", str(subs), "--out", str(out),
+                           "--jobs", "2", "--quiet"], capture_output=True, text=True, cwd=REPO,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    return Graded(out, json.loads((out / "results.json").read_text(encoding="utf-8")))
+
+
+def _fix_items(page: Any) -> list[str]:
+    return [squash(t) for t in page.locator("ol.fixes > li").all_inner_texts()]
+
+
+def test_a_syntax_error_is_the_first_thing_to_fix(browser: Chromium, causes: Graded) -> None:
+    with visit(browser, causes.page("syntax")) as v:
+        items = _fix_items(v.page)
+        assert items and "activations.py" in items[0] and "was never closed" in items[0]
+        assert "return np.maximum(0, z" in items[0]  # the line itself, as the student wrote it
+        assert not any("activations.py" in item for item in items[1:])
+        cards = v.page.locator("section.exercise", has_text="activations.py")
+        assert cards.locator(".blocked").count() == 1  # one card, not one per test
+        for width in (PHONE, DESKTOP):
+            v.page.set_viewport_size({"width": width, "height": 900})
+            scroll, viewport = v.overflow()
+            assert scroll <= viewport, f"the page is {scroll} px wide at {width} px"
+        v.assert_clean()
+
+
+def test_a_missing_file_is_one_item_and_one_card(browser: Chromium, causes: Graded) -> None:
+    with visit(browser, causes.page("nofile")) as v:
+        items = _fix_items(v.page)
+        mentions = [item for item in items if "concepts.py" in item]
+        assert len(mentions) == 1 and "(−10 points" in mentions[0]
+        section = v.page.locator("section.exercise", has_text="concepts.py")
+        assert section.locator(".blocked").count() == 1
+        assert section.locator("ul.tests li").count() == 0
+        text = squash(v.page.inner_text("main"))
+        assert "Concepts.py" not in text  # a file name a student may copy keeps its case
+        v.page.emulate_media(media="print")
+        for width in (PHONE, PAPER):
+            v.page.set_viewport_size({"width": width, "height": 900})
+            scroll, viewport = v.overflow()
+            assert scroll <= viewport, f"printed at {width} px the page is {scroll} px wide"
+
+
 # --- bob: np.max in relu, the unstable softmax ---------------------------------------------------
 
 def test_bob_sees_his_misconception_hint_and_score(browser: Chromium, graded: Graded) -> None:
