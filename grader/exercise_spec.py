@@ -36,9 +36,9 @@ from typing import Literal, cast
 from grader import course, paths
 from grader.course import read_toml
 from grader.errors import CourseError
+from grader.handout import SHARED_FOLDER as SHARED
 
 FILE_NAME = "exercise.toml"
-SHARED = "shared"
 """The folder of exercises/ that holds the course's own Python modules (transforms)."""
 MAX_POINTS = 1000
 """Most x values a plot may sample: every one is a call into student code, per student."""

@@ -21,7 +21,7 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from grader.sandbox import isolation, protocol, standins
+from grader.sandbox import isolation, protocol, view, standins
 
 #: How much of what a call prints is sent back (the rest is counted, not kept).
 STDOUT_CAP = 4096
@@ -158,10 +158,7 @@ def run(chan: socket.socket, sources: dict[str, str], plan: isolation.Plan) -> N
     finder = SubmissionFinder(sources)
     sys.meta_path.insert(0, finder)
     standins.install(finder, finder.sources)
-    # Python's own library and installed packages only: nothing from the current folder.
-    prefixes = tuple(os.path.join(p, "") for p in {sys.prefix, sys.base_prefix, sys.exec_prefix,
-                                                  sys.base_exec_prefix})
-    sys.path[:] = [p for p in sys.path if "site-packages" in p or p.startswith(prefixes)]
+    sys.path[:] = view.python_path(sys.path)
     while True:
         try:
             header, blobs = protocol.recv_frame(chan)

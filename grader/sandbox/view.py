@@ -51,6 +51,15 @@ SYSTEM_LIBS = ("/lib", "/lib64", "/lib32", "/usr/lib", "/usr/lib64", "/usr/lib32
 ETC_FILES = ("/etc/ld.so.cache",)
 
 
+def python_path(entries: list[str]) -> list[str]:
+    """The entries of a sys.path that are Python's own: its library and installed packages
+    (under one of its prefixes, or a site-packages folder), never the current folder or a
+    checkout a .pth file added. The child imports from these only, and the view mounts them."""
+    prefixes = tuple(os.path.join(p, "") for p in {sys.prefix, sys.base_prefix, sys.exec_prefix,
+                                                    sys.base_exec_prefix})
+    return [p for p in entries if p and ("site-packages" in p or p.startswith(prefixes))]
+
+
 @functools.cache
 def sources() -> tuple[str, ...]:
     """Host folders mounted into the view: Python's library and installed packages (wherever
@@ -58,9 +67,7 @@ def sources() -> tuple[str, ...]:
     in the worker, before it forks: every child inherits the answer."""
     prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
     found = [os.path.join(p, "lib") for p in prefixes]
-    # The interpreter's own path, as the child filters it: Python's library and site-packages.
-    found += [p for p in sys.path if p and ("site-packages" in p or "dist-packages" in p
-                                            or any(p.startswith(os.path.join(x, "")) for x in prefixes))]
+    found += python_path(sys.path)
     found += SYSTEM_LIBS
     real = sorted({os.path.normpath(p) for p in found if os.path.isdir(p)})
     # A folder inside another one is already there.
