@@ -7,6 +7,7 @@ Each stage reads the record of the one before it; nothing passes nested dicts ar
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Literal
 
 Outcome = Literal["passed", "failed", "error", "timeout"]
@@ -159,7 +160,9 @@ class GradeRun:
     """Seed for every random input; rerun with it to reproduce a failure."""
     isolation: str
     """Isolation actually used around student code, e.g. 'uid+userns+netns+mountns+rlimits'."""
-    submissions: tuple[SubmissionResult, ...]
-    """One result per submission, sorted by id."""
+    submissions: Sequence[SubmissionResult]
+    """One result per submission, sorted by id: a tuple, or for a class graded into parts a
+    sequence that reads each result from disk when asked (see grader.parts), so that a pass
+    over the class holds one result at a time."""
     warnings: tuple[str, ...] = ()
     """Run-level warnings (weaker isolation than the default, ...)."""
