@@ -25,6 +25,8 @@ from grader.records import GradeRun, Submission
 
 
 T = TypeVar("T")
+#: Called with (shard number, its submissions, what its judge left) as each shard is done.
+ReportSink = Callable[[int, list[Submission], results.ShardReport], None]
 
 #: Shards are made of multiples of this many submissions (see _split).
 SHARD_GRANULE = 32
@@ -108,6 +110,31 @@ class Judges:
     def grade(self, submissions: list[Submission],
               on_done: Callable[[str], None] = lambda _id: None) -> GradeRun:
         """Grade every submission; call on_done(id) as each one finishes."""
+        reports: list[tuple[int, results.ShardReport]] = []
+        lock = threading.Lock()
+
+        def keep(number: int, _shard: list[Submission], report: results.ShardReport) -> None:
+            with lock:
+                reports.append((number, report))
+        self._run(submissions, on_done, keep)
+        # Read once every judge is done: results held while the judges and their sandboxes run
+        # would add to the peak memory of the run (a class graded into parts lets each shard's
+        # results go as soon as they are on disk, see grade_each).
+        return results.build_run(
+            submissions, [results.read_shard(r) for _, r in sorted(reports, key=lambda r: r[0])],
+            self.options.seed)
+
+    def grade_each(self, submissions: list[Submission], on_done: Callable[[str], None],
+                   on_shard: Callable[[list[Submission], results.ShardResults], None]) -> None:
+        """Grade every submission and hand each shard's results to on_shard as soon as its judge
+        is done (from the judges' threads: on_shard must be thread-safe)."""
+        def read(_number: int, shard: list[Submission], report: results.ShardReport) -> None:
+            on_shard(shard, results.read_shard(report))
+            report.report.unlink(missing_ok=True)
+        self._run(submissions, on_done, read)
+
+    def _run(self, submissions: list[Submission], on_done: Callable[[str], None],
+             on_report: ReportSink) -> None:
         self._on_done = on_done
         options = self.options
         shards = _split(submissions, options)
@@ -121,22 +148,20 @@ class Judges:
         for number, shard in enumerate(shards):
             pending.put((number, shard))
         if options.portable:
-            reports = _judge_here(pending, suites, self.workdir, options, on_done)
+            _judge_here(pending, suites, self.workdir, options, on_done, on_report)
         else:
-            reports = self._judge_all(pending, suites, min(max(1, options.jobs), len(shards)))
-        # Read once every judge is done: results held while the judges and their sandboxes run
-        # would add to the peak memory of the run, more for a larger class.
-        return results.build_run(submissions, [results.read_shard(r) for _, r in reports],
-                                 options.seed)
+            self._judge_all(pending, suites, min(max(1, options.jobs), len(shards)), on_report)
 
     def _judge_all(self, pending: queue.SimpleQueue[tuple[int, list[Submission]]],
-                   suites: tuple[str, ...], count: int) -> list[tuple[int, results.ShardReport]]:
+                   suites: tuple[str, ...], count: int, on_report: ReportSink) -> None:
         with ThreadPoolExecutor(max_workers=max(1, count)) as pool:
             futures = [pool.submit(_judge_loop, self._judge_dir(n), self._ready.pop(n, None),
-                                   pending, suites, self.workdir, self.options, self._done)
+                                   pending, suites, self.workdir, self.options, self._done,
+                                   on_report)
                        for n in range(count)]
             try:
-                return sorted((r for f in futures for r in f.result()), key=lambda r: r[0])
+                for future in futures:
+                    future.result()
             except BaseException:
                 # Ctrl-C (or a failure): the judges take no new shard, so leaving the pool
                 # waits only for the ones running (a terminal interrupts those too).
@@ -197,16 +222,15 @@ def _split(submissions: list[T], options: GradeOptions) -> list[list[T]]:
 def _judge_loop(judge_dir: Path, judge: _JudgeProcess | None,
                 pending: queue.SimpleQueue[tuple[int, list[Submission]]],
                 suites: tuple[str, ...], workdir: Path, options: GradeOptions,
-                on_done: Callable[[str], None]) -> list[tuple[int, results.ShardReport]]:
+                on_done: Callable[[str], None], on_report: ReportSink) -> None:
     """Feed shards to one judge process (`judge`, if started already) until none are left;
     a judge that dies is replaced."""
-    done: list[tuple[int, results.ShardReport]] = []
     try:
         while True:
             try:
                 shard_number, shard = pending.get_nowait()
             except queue.Empty:
-                return done
+                return
             if judge is None:
                 judge = _JudgeProcess(judge_dir, on_done)
             manifest = _manifest(shard_number, shard, suites, workdir, judge_dir, options,
@@ -218,7 +242,7 @@ def _judge_loop(judge_dir: Path, judge: _JudgeProcess | None,
             if code is None:  # the judge died: its output says why; the next shard gets a new one
                 code, output = judge.close()
                 judge = None
-            done.append((shard_number, _shard_report(shard, manifest, code, output)))
+            on_report(shard_number, shard, _shard_report(shard, manifest, code, output))
     finally:
         if judge is not None:
             judge.close()
@@ -244,7 +268,7 @@ def _shard_report(shard: list[Submission], manifest: Manifest, code: int,
 
 def _judge_here(pending: queue.SimpleQueue[tuple[int, list[Submission]]],
                 suites: tuple[str, ...], workdir: Path, options: GradeOptions,
-                on_done: Callable[[str], None]) -> list[tuple[int, results.ShardReport]]:
+                on_done: Callable[[str], None], on_report: ReportSink) -> None:
     """Every shard judged in this process (options.portable): no judge process, no fork."""
     from grader.judge.runner import Judge  # pytest and the judge: only this path needs them here
     from grader.sandbox.portable import PortableSandbox
@@ -252,7 +276,6 @@ def _judge_here(pending: queue.SimpleQueue[tuple[int, list[Submission]]],
     judge_dir = workdir / "judge"
     judge_dir.mkdir(mode=0o700)
     judge = Judge(PortableSandbox)
-    done: list[tuple[int, results.ShardReport]] = []
     try:
         while not pending.empty():
             number, shard = pending.get_nowait()
@@ -260,10 +283,9 @@ def _judge_here(pending: queue.SimpleQueue[tuple[int, list[Submission]]],
             report = _shard_report(shard, manifest, judge.run_shard(manifest), "")
             for sid in report.submissions:
                 on_done(sid)
-            done.append((number, report))
+            on_report(number, shard, report)
     finally:
         judge.close()
-    return done
 
 
 class _JudgeProcess:

@@ -93,7 +93,7 @@ def build_run(submissions: list[Submission], shards: list[ShardResults], seed: i
                for sub in sorted(submissions, key=lambda s: s.id)]
     return GradeRun(grader_version=__version__, seed=seed,
                     isolation="+".join(isolation) or "none", submissions=tuple(results),
-                    warnings=_isolation_warnings(isolation))
+                    warnings=isolation_warnings(isolation))
 
 
 def _load(shard: ShardReport) -> dict[str, Any] | None:
@@ -218,10 +218,22 @@ def _with_loop_advisories(outcomes: list[TestOutcome],
             for t in outcomes]
 
 
-def _isolation_warnings(steps: list[str]) -> tuple[str, ...]:
+def isolation_warnings(steps: list[str]) -> tuple[str, ...]:
     """A warning only where it is true: student code got less than the full level."""
     found = level(steps)
     if not steps or found == "full":
         return ()
     return (f"student code ran with isolation '{found}' ({'+'.join(steps)}), not 'full' "
             "(see README's Security model and Where to run it)",)
+
+
+def shard_results(submissions: list[Submission],
+                  shard: ShardResults) -> tuple[list[SubmissionResult], dict[str, float]]:
+    """The results of one shard's submissions, sorted by id, and the points available per
+    exercise they show; a submission that could not be graded gets the points its shard shows
+    (the class's total is filled in when results are read back, see grader.parts)."""
+    maxima = _max_scores(shard.tests)
+    found = [_result(sub, shard.tests.get(sub.id, []), shard.curves.get(sub.id, ()),
+                     shard.failed.get(sub.id), maxima)
+             for sub in sorted(submissions, key=lambda s: s.id)]
+    return found, maxima

@@ -1,0 +1,271 @@
+"""The instructor's commands of `grade`: `run` (the default) and `merge`.
+
+Part of the command line (grader.cli registers them on the `grade` group); it only parses and
+prints: the work is grader.pipeline's, grader.merge's and grader.dask_run's.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from grader import check, merge, pipeline, preflight
+from grader.cli_common import chosen_exercises, course_option, exercise_option, guarded
+from grader.cli_common import isolation_option, parse_memory, require_isolation, seed_option
+from grader.cli_common import submission_timeout_option, timeout_option
+from grader.engine import GradeOptions
+from grader.errors import ExitCode, UsageError
+from grader.outputs import OutputOptions, check_folder, check_run_paths, gradebook_warnings
+from grader.outputs import summary_lines, writing
+from grader.records import GradeRun
+from grader.reports import gradebook
+from grader.sandbox.memory import admit
+
+EXAMPLES = """
+\b
+Examples:
+  grade examples/submissions --out out          grade a class, one page per student
+  grade alice.zip --out out --reveal names      one submission (platform use)
+  grade subs --out out --exercise NAME          only that exercise
+  grade subs --out out --jobs 4 --seed 7        reproduce a run with its seed
+  grade subs --out parts/3 --shard 3/8          the third of eight slices (see `grade merge`)
+"""
+
+#: Submissions per work package sent to a Dask worker.
+PACKAGE_SIZE = 256
+
+
+def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options of what `run` and `merge` write."""
+    for option in reversed([
+        click.option("--reveal", type=click.Choice(["none", "names", "all"]), default="none",
+                     show_default=True, help="What students see of hidden tests."),
+        click.option("--roster", type=click.Path(path_type=Path),
+                     help="CSV with an id column (and name, email, sis_id...) joined into "
+                          "grades.csv."),
+        click.option("--gradebook", "layout", type=click.Choice(gradebook.LAYOUTS),
+                     default="plain", show_default=True, help="Also write an LMS import file."),
+        click.option("--assignment", metavar="NAME", help="Assignment column of the canvas or "
+                     "moodle file.  [default: the course's title]"),
+        click.option("--assignment-id", type=click.IntRange(1), metavar="N",
+                     help="Canvas assignment id (in its address), so the import updates that "
+                          "assignment."),
+        click.option("--junit", type=click.Path(path_type=Path),
+                     help="Also write JUnit XML to this file (GitLab, Jenkins, GitHub "
+                          "reporters)."),
+        click.option("--fail-under", type=click.FloatRange(0, 100), default=None,
+                     help="Exit 1 when a submission scores below this percent (CI use)."),
+        click.option("--no-timings", is_flag=True,
+                     help="Leave durations out (byte-identical reruns)."),
+        click.option("--quiet", "-q", is_flag=True, help="Print only errors."),
+    ]):
+        command = option(command)
+    return command
+
+
+def _output(reveal: str, roster: Path | None, layout: str, assignment: str | None,
+            assignment_id: int | None, junit: Path | None, no_timings: bool,
+            jobs: int) -> OutputOptions:
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    return OutputOptions(reveal=reveal, roster=roster, layout=layout,
+                         assignment=gradebook.assignment_header(layout, assignment, assignment_id),
+                         include_timings=not no_timings, junit=junit, jobs=jobs,
+                         step_summary=Path(summary) if summary else None)
+
+
+def register(main: click.Group) -> None:
+    """Add `run` and `merge` to the `grade` group."""
+
+    @main.command("run", epilog=EXAMPLES)
+    @course_option
+    @click.argument("submissions_path", metavar="SUBMISSIONS", type=click.Path(path_type=Path))
+    @click.option("--out", "-o", "out_dir", required=True, type=click.Path(path_type=Path),
+                  help="Output folder (created if missing).")
+    @click.option("--jobs", "-j", type=click.IntRange(1, 256), default=os.cpu_count() or 1,
+                  show_default="all cores", help="Judge processes run side by side.")
+    @exercise_option
+    @seed_option
+    @timeout_option
+    @submission_timeout_option
+    @click.option("--memory", default="1G", show_default=True,
+                  help="Memory limit per submission.")
+    @isolation_option
+    @output_options
+    @click.option("--no-plots", is_flag=True, help="Skip sampling functions for the plots.")
+    @click.option("--force", is_flag=True, help="Regrade every submission, even those unchanged "
+                  "since the last run into --out.")
+    @click.option("--shard", "shard_text", metavar="K/N", help="Grade only the k-th of N slices "
+                  "of the class into --out (its parts and pages); `grade merge` joins them.")
+    @click.option("--executor", type=click.Choice(["local", "dask"]), default="local",
+                  show_default=True, help="Where the judges run: this machine, or a Dask "
+                  "cluster (needs the dask extra and an --out every worker can reach).")
+    @click.option("--scheduler", metavar="ADDRESS", help="The Dask scheduler, tcp://HOST:PORT; "
+                  "default: a cluster of --jobs workers on this machine.")
+    def run_command(submissions_path: Path, out_dir: Path, jobs: int, **kw: Any) -> None:
+        """Grade SUBMISSIONS (a folder of submissions, or one submission) into --out.
+
+        A rerun into the same --out reuses the results of submissions that have not changed (nor
+        have the suites, the grader or the grading options), also those a killed run had
+        finished; --force regrades them all. With $GITHUB_STEP_SUMMARY set, a Markdown summary
+        is appended to it.
+        """
+        run = guarded(lambda: _run(submissions_path, out_dir, jobs, **kw))
+        if kw["fail_under"] is not None:
+            _check_threshold(run, kw["fail_under"], kw["quiet"])
+
+    @main.command("merge")
+    @click.argument("folders", nargs=-1, required=True, type=click.Path(path_type=Path))
+    @click.option("--out", "-o", "out_dir", required=True, type=click.Path(path_type=Path),
+                  help="Output folder (created if missing).")
+    @click.option("--jobs", "-j", type=click.IntRange(1, 256), default=os.cpu_count() or 1,
+                  show_default="all cores", help="Processes that render the pages.")
+    @output_options
+    def merge_command(folders: tuple[Path, ...], out_dir: Path, jobs: int, **kw: Any) -> None:
+        """Join the FOLDERS of `grade run --shard k/N` (all N of them) into the outputs a single
+        run writes: results.json, grades.csv, the gradebook, index.html and the pages."""
+        run = guarded(lambda: _merge(folders, out_dir, jobs, **kw))
+        if kw["fail_under"] is not None:
+            _check_threshold(run, kw["fail_under"], kw["quiet"])
+
+
+def _run(source: Path, out_dir: Path, jobs: int, *, exercises: tuple[str, ...], seed: int,
+         timeout: float, submission_timeout: float, memory: str, isolation_minimum: str,
+         no_plots: bool, force: bool, shard_text: str | None, executor: str,
+         scheduler: str | None, quiet: bool, **out: Any) -> GradeRun:
+    output = _output(jobs=jobs, **{k: v for k, v in out.items() if k != "fail_under"})
+    # Every path is tried before grading: a typo costs a line, not a graded class.
+    check_run_paths(source, out_dir, output)
+    shard = pipeline.parse_shard(shard_text) if shard_text else None
+    if shard is not None and executor == "dask":
+        raise UsageError("--shard and --executor dask: the executor makes the shards itself")
+    limit = parse_memory(memory)
+    chosen = chosen_exercises(exercises)
+    preflight.verify()
+    if executor == "dask":
+        return _run_on_dask(source, out_dir, output, scheduler, jobs, quiet, force, sys.argv)
+    require_isolation(isolation_minimum)
+    bound = admit(jobs, limit)
+    options = GradeOptions(
+        jobs=bound.jobs, exercises=chosen, seed=seed, timeout=timeout,
+        submission_timeout=submission_timeout, memory_bytes=limit, plots=not no_plots,
+        hide=(str(source.resolve()), str(out_dir.resolve())))
+    plan = pipeline.RunPlan(source, out_dir, options, output, force=force, shard=shard)
+    run = _grade(plan, quiet)
+    if not quiet:
+        click.echo(bound.describe())
+    return run
+
+
+def _grade(plan: pipeline.RunPlan, quiet: bool) -> GradeRun:
+    if check.needs_portable():
+        raise UsageError("grading needs Linux or macOS: the sandbox that confines student code "
+                         "forks processes, which Windows cannot (use WSL: "
+                         "https://learn.microsoft.com/windows/wsl/install); `grade check` works "
+                         "here, without the sandbox")
+    started = time.perf_counter()
+    progress = _Progress(quiet)
+    try:
+        with writing(plan.out_dir):  # the paths were tried first; a full disk still may fail
+            report = pipeline.grade(plan, progress.done, on_found=progress.start)
+    finally:
+        progress.close()
+    if not quiet:
+        _reuse_summary(report, plan.force)
+        _print_end(report.run, plan.out_dir, plan.output, time.perf_counter() - started,
+                   report.reused, shard=plan.shard)
+    return report.run
+
+
+def _print_end(run: GradeRun, out_dir: Path, output: OutputOptions, seconds: float,
+               reused: frozenset[str], shard: pipeline.Shard | None = None,
+               merged: bool = False) -> None:
+    for warning in (*run.warnings, *gradebook_warnings(run, output)):
+        click.echo(f"warning: {warning}", err=True)
+    lines = summary_lines(run, out_dir, seconds, set(reused))
+    if merged:  # nothing was graded here: the shards were
+        lines[0] = lines[0].replace("graded", "merged", 1)
+    if shard is not None:
+        lines[-1] = (f"wrote shard {shard.label}'s parts and feedback pages to {out_dir}; "
+                     "`grade merge` writes the class's results from all the shards")
+    for line in lines:
+        click.echo(line)
+
+
+def _reuse_summary(report: pipeline.RunReport, force: bool) -> None:
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
+    if force:
+        click.echo(f"--force: regraded all {report.total} submission(s)")
+    elif report.stale:
+        click.echo(f"reused 0 of {report.total} results (the suites, the grader or the grading "
+                   "options changed since the last run)")
+    elif report.reused:
+        click.echo(f"reused {len(report.reused)} of {report.total} results (unchanged)")
+
+
+def _merge(folders: tuple[Path, ...], out_dir: Path, jobs: int, *, quiet: bool,
+           **out: Any) -> GradeRun:
+    started = time.perf_counter()
+    output = _output(jobs=jobs, **{k: v for k, v in out.items() if k != "fail_under"})
+    for folder in folders:
+        if not folder.is_dir():
+            raise UsageError(f"{folder}: no such folder")
+        if folder.resolve() == out_dir.resolve():
+            raise UsageError(f"--out {out_dir} is one of the folders to merge; choose another")
+    check_folder(out_dir, "--out")
+    with writing(out_dir):
+        report = merge.merge(list(folders), out_dir, output)
+    if not quiet:
+        for warning in report.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        _print_end(report.run, out_dir, output, time.perf_counter() - started, frozenset(),
+                   merged=True)
+    return report.run
+
+
+def _run_on_dask(source: Path, out_dir: Path, output: OutputOptions, scheduler: str | None,
+                 jobs: int, quiet: bool, force: bool, argv: list[str]) -> GradeRun:
+    raise UsageError("--executor dask is not available in this build")
+
+
+def _check_threshold(run: GradeRun, threshold: float, quiet: bool) -> None:
+    below = [s.id for s in run.submissions
+             if s.status != "graded" or not s.max_score or 100 * s.score / s.max_score < threshold]
+    if below:
+        if not quiet:
+            names = ", ".join(below[:10]) + (" ..." if len(below) > 10 else "")
+            click.echo(f"below {threshold:g}%: {names}", err=True)
+        sys.exit(ExitCode.BELOW_THRESHOLD)
+
+
+class _Progress:
+    """A rich progress bar on a terminal, one plain line per submission otherwise."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.count, self.total, self.quiet = 0, 0, quiet
+        self.bar: Any = None
+
+    def start(self, total: int, _reused: int) -> None:
+        """The class is read: `total` submissions are to be graded."""
+        self.total = total
+        if not self.quiet and total and sys.stderr.isatty():
+            from rich.progress import Progress
+            self.bar = Progress(transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("grading", total=total)
+
+    def done(self, submission_id: str) -> None:
+        self.count += 1
+        if self.bar is not None:
+            self.bar.update(self.task, advance=1, description=f"graded {submission_id}")
+        elif not self.quiet:
+            click.echo(f"[{self.count}/{self.total}] graded {submission_id}", err=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()

@@ -1,0 +1,174 @@
+"""One grading run, forward only: discover -> reuse -> judge -> parts -> outputs.
+
+Each shard's results go to a part file (grader.parts) the moment its judge is done and are let
+go; the outputs are then written by reading the parts back one result at a time. Parts are also
+the run's checkpoints: the same command run again into the same folder reuses every result whose
+submission, course, grader and options are unchanged, so a killed run resumes where it was. A
+class may be split into N slices graded anywhere (`--shard k/N`) and merged (grader.merge).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader import __version__, incremental, submissions
+from grader.engine import SHARD_GRANULE, GradeOptions, Judges
+from grader.errors import UsageError
+from grader.outputs import OutputOptions, write_all
+from grader import outputs
+from grader.parts import PARTS_DIR, PartHeader, PartIndex, PartResults, now_ns, write_complete
+from grader.parts import write_part
+from grader.records import GradeRun, Submission
+from grader.results import ShardResults, isolation_warnings, shard_results
+
+@dataclass(frozen=True)
+class Shard:
+    """The k-th of N slices of a class."""
+
+    number: int
+    """k, from 1."""
+    total: int
+    """N."""
+
+    @property
+    def label(self) -> str:
+        """'k/N'."""
+        return f"{self.number}/{self.total}"
+
+
+def parse_shard(text: str) -> Shard:
+    """'k/N' with 1 <= k <= N; UsageError otherwise."""
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
+        raise UsageError(f"--shard {text}: use k/N with 1 <= k <= N, e.g. 2/8")
+    return Shard(int(match.group(1)), int(match.group(2)))
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What one `grade run` was asked to do."""
+
+    source: Path
+    """The submissions folder (or one submission)."""
+    out_dir: Path
+    """The output folder, which also holds the parts."""
+    options: GradeOptions
+    """How to grade."""
+    output: OutputOptions
+    """What to write."""
+    force: bool = False
+    """Regrade everything, reusing no part."""
+    shard: Shard | None = None
+    """Grade only this slice of the class, and write only its parts and pages."""
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """What a run did, for the summary the command prints."""
+
+    run: GradeRun
+    """The results, read back from the parts."""
+    total: int
+    """Submissions this run was responsible for (a shard's slice, or the class)."""
+    reused: frozenset[str]
+    """Ids whose results came from earlier parts."""
+    notes: tuple[str, ...]
+    """Parts that were ignored, and why."""
+    stale: bool
+    """Parts were there, but made with other material or options: nothing could be reused."""
+
+
+def header_for(options: GradeOptions, found: Sequence[Submission], shard: Shard | None) -> PartHeader:
+    """The header every part of this run carries (its `written` stamp set per part)."""
+    listing = hashlib.sha256("\n".join(s.id for s in found).encode("utf-8")).hexdigest()
+    return PartHeader(grader_version=__version__, seed=options.seed,
+                      course=incremental.course_key(), settings=incremental.settings(options),
+                      listing=listing, count=len(found), shard=shard.label if shard else "")
+
+
+def slice_of(found: Sequence[Submission], shard: Shard, granule: int) -> list[Submission]:
+    """The shard's slice of the class sorted by id, in whole multiples of `granule` (the unit the
+    engine makes its own shards and cohorts of)."""
+    cohorts = -(-len(found) // max(1, granule))
+    first = (shard.number - 1) * cohorts // shard.total
+    last = shard.number * cohorts // shard.total
+    return list(found[first * granule:last * granule])
+
+
+class _PartSink:
+    """Writes each shard's results to a part as its judge finishes; thread-safe."""
+
+    def __init__(self, folder: Path, header: PartHeader, contents: dict[str, str]) -> None:
+        self.folder, self.header, self.contents = folder, header, contents
+        self._lock = threading.Lock()
+        self._count = 0
+
+    def __call__(self, shard: list[Submission], found: ShardResults) -> None:
+        rows, maxima = shard_results(shard, found)
+        with self._lock:
+            self._count += 1
+            name = f"part-{os.getpid()}-{now_ns()}-{self._count}"
+        header = PartHeader(**{**self.header.__dict__, "isolation": tuple(found.isolation),
+                               "maxima": maxima, "written": now_ns()})
+        write_part(self.folder, header, ((r, self.contents[r.id]) for r in rows), name)
+
+
+def grade(plan: RunPlan, on_done: Callable[[str], None], *,
+          on_found: Callable[[int, int], None] = lambda _total, _reused: None) -> RunReport:
+    """Grade plan.source into plan.out_dir; on_found(to grade, reused) once the class is read."""
+    options, parts_dir = plan.options, plan.out_dir / PARTS_DIR
+    expected = submissions.rough_count(plan.source)
+    if plan.shard is not None:
+        expected = -(-expected // plan.shard.total)
+    # The judges start first: their imports overlap the reading of the submissions.
+    with Judges(options, expected) as judges, \
+            tempfile.TemporaryDirectory(prefix=f"grader-{os.getpid()}-unpack-") as unpack:
+        found = sorted(submissions.discover(plan.source, Path(unpack)), key=lambda s: s.id)
+        header = header_for(options, found, plan.shard)
+        chosen = slice_of(found, plan.shard, SHARD_GRANULE) if plan.shard else found
+        earlier = PartIndex()
+        if not plan.force:
+            earlier.add_folder(parts_dir, accept=header)
+        stale = not plan.force and not earlier.files and any(parts_dir.glob("*.jsonl"))
+        contents = {s.id: incremental.content_key(s) for s in chosen}
+        reused = frozenset(s.id for s in chosen if s.id in earlier.lines
+                           and earlier.lines[s.id].content == contents[s.id])
+        regrade = [s for s in chosen if s.id not in reused]
+        del found  # sources of the whole class: not needed past this point
+        on_found(len(regrade), len(reused))
+        if regrade:
+            judges.grade_each(regrade, on_done, _PartSink(parts_dir, header, contents))
+    index = PartIndex()
+    index.add_folder(parts_dir, accept=header)
+    ids = [s.id for s in chosen]
+    run = _run(index, ids, options.seed)
+    if plan.shard is not None:
+        outputs._write_pages(run, plan.out_dir, plan.output, lambda: None)
+    else:
+        write_all(run, plan.out_dir, plan.output)
+    write_complete(parts_dir, header, ids)
+    _prune(parts_dir, index, ids)
+    return RunReport(run=run, total=len(ids), reused=reused, notes=tuple(earlier.notes),
+                     stale=stale)
+
+
+def _run(index: PartIndex, ids: list[str], seed: int) -> GradeRun:
+    isolation = index.isolation()
+    return GradeRun(grader_version=__version__, seed=seed, isolation="+".join(isolation) or "none",
+                    submissions=PartResults(index, ids),
+                    warnings=isolation_warnings(list(isolation)))
+
+
+def _prune(parts_dir: Path, index: PartIndex, ids: list[str]) -> None:
+    """Delete the parts no result of this run comes from: other options' and superseded ones."""
+    live = {index.files[index.lines[sid].part] for sid in ids if sid in index.lines}
+    for path in parts_dir.glob("*.jsonl"):
+        if path not in live:
+            path.unlink(missing_ok=True)
