@@ -13,6 +13,7 @@ class Process:
     """One live process as /proc shows it."""
 
     pid: int
+    ppid: int
     uid: int
     zombie: bool
     started: int
@@ -36,7 +37,8 @@ def processes() -> Iterator[Process]:
                           if ":" in line)
             # Field 22 of /proc/PID/stat, counted after the command name in parentheses.
             started = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[19])
-            yield Process(pid=int(entry.name), uid=int(status["Uid"].split()[0]),
+            yield Process(pid=int(entry.name), ppid=int(status["PPid"]),
+                          uid=int(status["Uid"].split()[0]),
                           zombie="zombie" in status.get("State", ""), started=started,
                           cmdline=(entry / "cmdline").read_bytes())
         except (OSError, KeyError, IndexError, ValueError):
