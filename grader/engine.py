@@ -15,8 +15,9 @@ import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import Callable, Sequence, TypeVar
 
 from grader import paths, results
 from grader.judge.manifest import Manifest
@@ -27,6 +28,8 @@ from grader.records import GradeRun, Submission
 T = TypeVar("T")
 #: Called with (shard number, its submissions, what its judge left) as each shard is done.
 ReportSink = Callable[[int, list[Submission], results.ShardReport], None]
+#: Shards waiting for a judge: (shard number, a function that reads its submissions).
+Pending = queue.SimpleQueue[tuple[int, Callable[[], list[Submission]]]]
 
 #: Shards are made of multiples of this many submissions (see _split).
 SHARD_GRANULE = 32
@@ -116,7 +119,7 @@ class Judges:
         def keep(number: int, _shard: list[Submission], report: results.ShardReport) -> None:
             with lock:
                 reports.append((number, report))
-        self._run(submissions, on_done, keep)
+        self._run(submissions, _same, on_done, keep)
         # Read once every judge is done: results held while the judges and their sandboxes run
         # would add to the peak memory of the run (a class graded into parts lets each shard's
         # results go as soon as they are on disk, see grade_each).
@@ -124,36 +127,35 @@ class Judges:
             submissions, [results.read_shard(r) for _, r in sorted(reports, key=lambda r: r[0])],
             self.options.seed)
 
-    def grade_each(self, submissions: list[Submission], on_done: Callable[[str], None],
+    def grade_each(self, items: Sequence[T], load: Callable[[T], Submission],
+                   on_done: Callable[[str], None],
                    on_shard: Callable[[list[Submission], results.ShardResults], None]) -> None:
-        """Grade every submission and hand each shard's results to on_shard as soon as its judge
-        is done (from the judges' threads: on_shard must be thread-safe)."""
+        """Grade every item, each read with `load` only when its shard goes to a judge, and hand
+        each shard's results to on_shard as soon as its judge is done (from the judges' threads:
+        on_shard must be thread-safe). Memory holds a shard per judge, not the class."""
         def read(_number: int, shard: list[Submission], report: results.ShardReport) -> None:
             on_shard(shard, results.read_shard(report))
             report.report.unlink(missing_ok=True)
-        self._run(submissions, on_done, read)
+        self._run(items, load, on_done, read)
 
-    def _run(self, submissions: list[Submission], on_done: Callable[[str], None],
-             on_report: ReportSink) -> None:
+    def _run(self, items: Sequence[T], load: Callable[[T], Submission],
+             on_done: Callable[[str], None], on_report: ReportSink) -> None:
         self._on_done = on_done
         options = self.options
-        shards = _split(submissions, options)
+        shards = _split(list(items), options)
         suites = course.suite_files(options.exercises, options.visible_only)
-        for sub in submissions:
-            if sub.error is not None:
-                on_done(sub.id)
         # Judges take the next shard as they become free: one slowed down by a hanging
         # submission takes fewer, and no core waits for the slowest at the end.
-        pending: queue.SimpleQueue[tuple[int, list[Submission]]] = queue.SimpleQueue()
+        pending: Pending = queue.SimpleQueue()
         for number, shard in enumerate(shards):
-            pending.put((number, shard))
+            pending.put((number, partial(_loaded, shard, load, on_done)))
         if options.portable:
             _judge_here(pending, suites, self.workdir, options, on_done, on_report)
         else:
             self._judge_all(pending, suites, min(max(1, options.jobs), len(shards)), on_report)
 
-    def _judge_all(self, pending: queue.SimpleQueue[tuple[int, list[Submission]]],
-                   suites: tuple[str, ...], count: int, on_report: ReportSink) -> None:
+    def _judge_all(self, pending: Pending, suites: tuple[str, ...], count: int,
+                   on_report: ReportSink) -> None:
         with ThreadPoolExecutor(max_workers=max(1, count)) as pool:
             futures = [pool.submit(_judge_loop, self._judge_dir(n), self._ready.pop(n, None),
                                    pending, suites, self.workdir, self.options, self._done,
@@ -219,8 +221,21 @@ def _split(submissions: list[T], options: GradeOptions) -> list[list[T]]:
     return shards
 
 
-def _judge_loop(judge_dir: Path, judge: _JudgeProcess | None,
-                pending: queue.SimpleQueue[tuple[int, list[Submission]]],
+def _same(submission: Submission) -> Submission:
+    return submission
+
+
+def _loaded(shard: list[T], load: Callable[[T], Submission],
+            on_done: Callable[[str], None]) -> list[Submission]:
+    """A shard's submissions read; those that cannot be graded are done already."""
+    found = [load(item) for item in shard]
+    for sub in found:
+        if sub.error is not None:
+            on_done(sub.id)
+    return found
+
+
+def _judge_loop(judge_dir: Path, judge: _JudgeProcess | None, pending: Pending,
                 suites: tuple[str, ...], workdir: Path, options: GradeOptions,
                 on_done: Callable[[str], None], on_report: ReportSink) -> None:
     """Feed shards to one judge process (`judge`, if started already) until none are left;
@@ -228,9 +243,10 @@ def _judge_loop(judge_dir: Path, judge: _JudgeProcess | None,
     try:
         while True:
             try:
-                shard_number, shard = pending.get_nowait()
+                shard_number, read_shard = pending.get_nowait()
             except queue.Empty:
                 return
+            shard = read_shard()
             if judge is None:
                 judge = _JudgeProcess(judge_dir, on_done)
             manifest = _manifest(shard_number, shard, suites, workdir, judge_dir, options,
@@ -266,8 +282,7 @@ def _shard_report(shard: list[Submission], manifest: Manifest, code: int,
                                report=Path(manifest.report), exit_code=code, output=output)
 
 
-def _judge_here(pending: queue.SimpleQueue[tuple[int, list[Submission]]],
-                suites: tuple[str, ...], workdir: Path, options: GradeOptions,
+def _judge_here(pending: Pending, suites: tuple[str, ...], workdir: Path, options: GradeOptions,
                 on_done: Callable[[str], None], on_report: ReportSink) -> None:
     """Every shard judged in this process (options.portable): no judge process, no fork."""
     from grader.judge.runner import Judge  # pytest and the judge: only this path needs them here
@@ -278,7 +293,8 @@ def _judge_here(pending: queue.SimpleQueue[tuple[int, list[Submission]]],
     judge = Judge(PortableSandbox)
     try:
         while not pending.empty():
-            number, shard = pending.get_nowait()
+            number, read_shard = pending.get_nowait()
+            shard = read_shard()
             manifest = _manifest(number, shard, suites, workdir, judge_dir, options, -1)
             report = _shard_report(shard, manifest, judge.run_shard(manifest), "")
             for sid in report.submissions:

@@ -12,11 +12,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from grader import __version__, incremental, submissions
 from grader.engine import SHARD_GRANULE, GradeOptions, Judges
@@ -27,6 +27,9 @@ from grader.parts import PARTS_DIR, PartHeader, PartIndex, PartResults, now_ns, 
 from grader.parts import write_part
 from grader.records import GradeRun, Submission
 from grader.results import ShardResults, isolation_warnings, shard_results
+
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class Shard:
@@ -85,15 +88,16 @@ class RunReport:
     """Parts were there, but made with other material or options: nothing could be reused."""
 
 
-def header_for(options: GradeOptions, found: Sequence[Submission], shard: Shard | None) -> PartHeader:
-    """The header every part of this run carries (its `written` stamp set per part)."""
-    listing = hashlib.sha256("\n".join(s.id for s in found).encode("utf-8")).hexdigest()
+def header_for(ids: Sequence[str], options: GradeOptions, shard: Shard | None) -> PartHeader:
+    """The header every part of this run carries (its `written` stamp set per part); ids are
+    the whole class's, sorted."""
+    listing = hashlib.sha256("\n".join(ids).encode("utf-8")).hexdigest()
     return PartHeader(grader_version=__version__, seed=options.seed,
                       course=incremental.course_key(), settings=incremental.settings(options),
-                      listing=listing, count=len(found), shard=shard.label if shard else "")
+                      listing=listing, count=len(ids), shard=shard.label if shard else "")
 
 
-def slice_of(found: Sequence[Submission], shard: Shard, granule: int) -> list[Submission]:
+def slice_of(found: Sequence[T], shard: Shard, granule: int) -> list[T]:
     """The shard's slice of the class sorted by id, in whole multiples of `granule` (the unit the
     engine makes its own shards and cohorts of)."""
     cohorts = -(-len(found) // max(1, granule))
@@ -128,23 +132,24 @@ def grade(plan: RunPlan, on_done: Callable[[str], None], *,
     if plan.shard is not None:
         expected = -(-expected // plan.shard.total)
     # The judges start first: their imports overlap the reading of the submissions.
-    with Judges(options, expected) as judges, \
-            tempfile.TemporaryDirectory(prefix=f"grader-{os.getpid()}-unpack-") as unpack:
-        found = sorted(submissions.discover(plan.source, Path(unpack)), key=lambda s: s.id)
-        header = header_for(options, found, plan.shard)
+    with Judges(options, expected) as judges:
+        found = sorted(submissions.find(plan.source), key=lambda p: p.id)
+        header = header_for([p.id for p in found], options, plan.shard)
         chosen = slice_of(found, plan.shard, SHARD_GRANULE) if plan.shard else found
         earlier = PartIndex()
         if not plan.force:
             earlier.add_folder(parts_dir, accept=header)
         stale = not plan.force and not earlier.files and any(parts_dir.glob("*.jsonl"))
-        contents = {s.id: incremental.content_key(s) for s in chosen}
-        reused = frozenset(s.id for s in chosen if s.id in earlier.lines
-                           and earlier.lines[s.id].content == contents[s.id])
-        regrade = [s for s in chosen if s.id not in reused]
-        del found  # sources of the whole class: not needed past this point
+        # Each submission is read to hash it and let go: a class is never in memory at once.
+        # The ones to grade are read again when their shard goes to a judge.
+        contents = {p.id: incremental.content_key(submissions.load(p)) for p in chosen}
+        reused = frozenset(p.id for p in chosen if p.id in earlier.lines
+                           and earlier.lines[p.id].content == contents[p.id])
+        regrade = [p for p in chosen if p.id not in reused]
         on_found(len(regrade), len(reused))
         if regrade:
-            judges.grade_each(regrade, on_done, _PartSink(parts_dir, header, contents))
+            judges.grade_each(regrade, submissions.load, on_done,
+                              _PartSink(parts_dir, header, contents))
     index = PartIndex()
     index.add_folder(parts_dir, accept=header)
     ids = [s.id for s in chosen]

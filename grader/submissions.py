@@ -73,17 +73,42 @@ def safe_id(name: str) -> str:
     return f"{cleaned or 'submission'}-{digest}"
 
 
+@dataclass(frozen=True)
+class Pending:
+    """A submission found in the submissions folder and given its id, not read yet: a class
+    of thousands is listed in a moment and read one submission at a time (see `load`)."""
+
+    id: str
+    """The submission id it will have."""
+    entry: _Entry
+    """Where it is and what kind of entry it is."""
+    notes: tuple[str, ...]
+    """Notes that came with its id (another entry with the same name)."""
+    expected: tuple[str, ...]
+    """The exercise modules it may hold."""
+
+
+def find(path: Path, *, expected: Sequence[str] | None = None) -> list[Pending]:
+    """Every submission under path (or path itself as one submission), sorted by id, unread."""
+    modules = tuple(expected if expected is not None else course.exercises())
+    found = [Pending(sub_id, entry, notes, modules)
+             for entry, sub_id, notes in _assign_ids(_entries(path, modules))]
+    return sorted(found, key=lambda p: (p.id.casefold(), p.id))
+
+
+def load(pending: Pending) -> Submission:
+    """Read one found submission; every failure becomes a note or its error, never an exception."""
+    return _load(pending.entry, pending.id, pending.notes, pending.expected)
+
+
 def discover(path: Path, workdir: Path, *,
              expected: Sequence[str] | None = None) -> list[Submission]:
-    """Find every submission under path (or path itself as one submission), sorted by id.
+    """Find and read every submission under path (or path itself as one submission), sorted by id.
 
     workdir is the run's scratch folder; discovery reads archives in memory and writes nothing.
     expected: the exercise modules a submission may hold (the course's, by default).
     """
-    expected = expected if expected is not None else course.exercises()
-    entries = _entries(path, expected)
-    found = [_load(entry, sub_id, notes, expected) for entry, sub_id, notes in _assign_ids(entries)]
-    return sorted(found, key=lambda s: (s.id.casefold(), s.id))
+    return [load(p) for p in find(path, expected=expected)]
 
 
 def rough_count(path: Path, expected: Sequence[str] | None = None) -> int:
