@@ -14,7 +14,7 @@ import click
 
 from grader import check, course, paths
 from grader.engine import GradeOptions
-from grader.errors import ExitCode, UsageError
+from grader.errors import ClusterError, ExitCode, UsageError
 from grader.sandbox import host
 
 T = TypeVar("T")
@@ -77,13 +77,17 @@ isolation_option = click.option(
 def require_isolation(minimum: str) -> None:
     """Stop before anything is graded where student code would be less isolated than asked."""
     if check.needs_portable():
-        return  # refused with its own message by _grade
+        return  # refused with its own message when grading starts
     host.require(host.probe(), minimum)
 
 
 def guarded(work: Callable[[], T]) -> T:
+    """work(), with every error meant for the user printed as one line and its exit code."""
     try:
         return work()
+    except ClusterError as exc:
+        click.echo(f"grade: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
     except (UsageError, host.IsolationRefused) as exc:
         click.echo(f"grade: error: {exc}", err=True)
         sys.exit(ExitCode.USAGE_ERROR if isinstance(exc, UsageError)

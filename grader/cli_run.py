@@ -14,11 +14,11 @@ from typing import Any, Callable
 
 import click
 
-from grader import check, merge, pipeline, preflight
+from grader import check, merge, paths, pipeline, preflight, submissions
 from grader.cli_common import chosen_exercises, course_option, exercise_option, guarded
 from grader.cli_common import isolation_option, parse_memory, require_isolation, seed_option
 from grader.cli_common import submission_timeout_option, timeout_option
-from grader.engine import GradeOptions
+from grader.engine import SHARD_GRANULE, GradeOptions
 from grader.errors import ExitCode, UsageError
 from grader.outputs import OutputOptions, check_folder, check_run_paths, gradebook_warnings
 from grader.outputs import summary_lines, writing
@@ -35,10 +35,6 @@ Examples:
   grade subs --out out --jobs 4 --seed 7        reproduce a run with its seed
   grade subs --out parts/3 --shard 3/8          the third of eight slices (see `grade merge`)
 """
-
-#: Submissions per work package sent to a Dask worker.
-PACKAGE_SIZE = 256
-
 
 def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The options of what `run` and `merge` write."""
@@ -106,6 +102,8 @@ def register(main: click.Group) -> None:
                   "cluster (needs the dask extra and an --out every worker can reach).")
     @click.option("--scheduler", metavar="ADDRESS", help="The Dask scheduler, tcp://HOST:PORT; "
                   "default: a cluster of --jobs workers on this machine.")
+    @click.option("--package-size", type=click.IntRange(1), default=256, show_default=True,
+                  help="Submissions per package sent to a Dask worker.")
     def run_command(submissions_path: Path, out_dir: Path, jobs: int, **kw: Any) -> None:
         """Grade SUBMISSIONS (a folder of submissions, or one submission) into --out.
 
@@ -136,7 +134,7 @@ def register(main: click.Group) -> None:
 def _run(source: Path, out_dir: Path, jobs: int, *, exercises: tuple[str, ...], seed: int,
          timeout: float, submission_timeout: float, memory: str, isolation_minimum: str,
          no_plots: bool, force: bool, shard_text: str | None, executor: str,
-         scheduler: str | None, quiet: bool, **out: Any) -> GradeRun:
+         scheduler: str | None, package_size: int, quiet: bool, **out: Any) -> GradeRun:
     output = _output(jobs=jobs, **{k: v for k, v in out.items() if k != "fail_under"})
     # Every path is tried before grading: a typo costs a line, not a graded class.
     check_run_paths(source, out_dir, output)
@@ -147,7 +145,9 @@ def _run(source: Path, out_dir: Path, jobs: int, *, exercises: tuple[str, ...], 
     chosen = chosen_exercises(exercises)
     preflight.verify()
     if executor == "dask":
-        return _run_on_dask(source, out_dir, output, scheduler, jobs, quiet, force, sys.argv)
+        return _run_on_dask(source, out_dir, output, scheduler, jobs, package_size, quiet, _grade_args(
+            chosen, seed, timeout, submission_timeout, memory, isolation_minimum, no_plots,
+            force, output.reveal))
     require_isolation(isolation_minimum)
     bound = admit(jobs, limit)
     options = GradeOptions(
@@ -229,8 +229,58 @@ def _merge(folders: tuple[Path, ...], out_dir: Path, jobs: int, *, quiet: bool,
 
 
 def _run_on_dask(source: Path, out_dir: Path, output: OutputOptions, scheduler: str | None,
-                 jobs: int, quiet: bool, force: bool, argv: list[str]) -> GradeRun:
-    raise UsageError("--executor dask is not available in this build")
+                 jobs: int, package_size: int, quiet: bool,
+                 grade_args: tuple[str, ...]) -> GradeRun:
+    """Packages of the class graded by `grade run --shard k/N` on the cluster's workers, merged
+    here as they arrive."""
+    from grader import dask_run  # the optional extra: only this path needs it
+
+    started = time.perf_counter()
+    count = len(submissions.find(source))
+    # A cluster of our own: one judge per worker, as many workers as --jobs.
+    local = ("--jobs", "1") if scheduler is None else ()
+    plan = dask_run.DaskPlan(source=source, parts_root=out_dir / dask_run.SHARDS_DIR,
+                             packages=dask_run.package_count(count, package_size, SHARD_GRANULE),
+                             grade_args=(*grade_args, *local), scheduler=scheduler,
+                             workers=jobs)
+    progress = _Progress(quiet)
+    progress.start(count, 0)
+    arrived: list[merge.Finished] = []
+
+    def done(_k: int, folder: Path) -> None:
+        # Checked as it arrives: a package graded otherwise stops the run now, not at the end.
+        arrived.append(merge.read_finished(folder))
+        merge.check_agreement(arrived[0], arrived[-1])
+        for sid in arrived[-1].ids:
+            progress.done(sid)
+    try:
+        folders = dask_run.finished_packages(plan, done)
+    finally:
+        progress.close()
+    with writing(out_dir):
+        report = merge.merge(folders, out_dir, output)
+    if not quiet:
+        for warning in report.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        click.echo(f"{plan.packages} package(s) graded on "
+                   f"{scheduler or f'a local Dask cluster of {jobs} worker(s)'}")
+        _print_end(report.run, out_dir, output, time.perf_counter() - started, frozenset())
+    return report.run
+
+
+def _grade_args(exercises: tuple[str, ...], seed: int, timeout: float,
+                submission_timeout: float, memory: str, isolation_minimum: str, no_plots: bool,
+                force: bool, reveal: str) -> tuple[str, ...]:
+    """The options a package's `grade run --shard` needs to grade as this command would."""
+    args = ["--seed", str(seed), "--timeout", repr(timeout), "--submission-timeout",
+            repr(submission_timeout), "--memory", memory, "--isolation-minimum",
+            isolation_minimum, "--reveal", reveal]
+    for name in exercises:
+        args += ["--exercise", name]
+    course_dir = os.environ.get(paths.COURSE_VARIABLE)
+    if course_dir:
+        args += ["--course", course_dir]
+    return (*args, *(["--no-plots"] if no_plots else []), *(["--force"] if force else []))
 
 
 def _check_threshold(run: GradeRun, threshold: float, quiet: bool) -> None:

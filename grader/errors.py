@@ -18,6 +18,9 @@ class ExitCode(enum.IntEnum):
     ISOLATION_REFUSED = 3
     """The host cannot isolate student code as well as asked (--isolation-minimum); nothing
     was graded and the message says how to enable what is missing."""
+    CLUSTER_FAILED = 4
+    """A package of the class failed for good on the Dask cluster (the message says which and
+    why); the packages that finished keep their parts, so the same command resumes."""
     INTERRUPTED = 130
     """Stopped by Ctrl-C (SIGINT) before the run finished."""
 
@@ -28,3 +31,12 @@ class UsageError(Exception):
 
 class CourseError(UsageError):
     """The course's files contradict each other or the schema; the message names where."""
+
+
+class ClusterError(Exception):
+    """Work sent to a cluster failed for good; shown as one line with its own exit code."""
+
+    def __init__(self, message: str, exit_code: ExitCode = ExitCode.CLUSTER_FAILED) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+        """What `grade` exits with: the package's own refusal (3) passes through."""

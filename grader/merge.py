@@ -75,14 +75,18 @@ def difference(a: PartHeader, b: PartHeader) -> str | None:
     return None
 
 
+def check_agreement(first: Finished, other: Finished) -> None:
+    """UsageError, naming the difference, unless other was graded as first was."""
+    what = difference(first.header, other.header)
+    if what is not None:
+        raise UsageError(f"cannot merge {other.folder} with {first.folder}: it was graded "
+                         f"with {what}")
+
+
 def check_slices(found: Sequence[Finished]) -> None:
     """UsageError unless the folders agree and hold every slice of one class exactly once."""
-    first = found[0]
     for item in found[1:]:
-        what = difference(first.header, item.header)
-        if what is not None:
-            raise UsageError(f"cannot merge {item.folder} with {first.folder}: it was graded "
-                             f"with {what}")
+        check_agreement(found[0], item)
     labels = [item.header.shard for item in found]
     if "" in labels and len(found) > 1:
         raise UsageError(f"{found[labels.index('')].folder} holds a whole run, not a shard; "

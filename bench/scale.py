@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""How `grade` scales with the class: peak memory and throughput for classes of two sizes, and
+the Dask executor against a single run on the same class, all in one session.
+
+    python bench/scale.py [--sizes 1000 10000] [--jobs 2] [--dask-size 1000] [--no-dask]
+
+For each size, one synthetic class (bench.py's builder, same seed) is graded once by the installed
+`grade` (or `python -m grader`) with `--no-timings --quiet`, watched by bench.py's sampler: the
+peak PSS of the whole process tree, the largest PSS any single process reached (by kind: grade,
+judge, sandbox worker, sandbox child), ru_maxrss of the tree (the largest single process) and
+submissions per second. The results are checked like bench.py checks them (full marks exactly for
+the correct students), else exit code 1.
+
+Then, unless --no-dask, the class of --dask-size is graded with `--executor dask` on a local
+cluster of --jobs worker processes (each package of submissions runs `grade run --shard k/N` in a
+subprocess of a worker) and its results.json is compared with the single run's: it must be the
+same. The table states the Dask path's overhead against the single run.
+
+The memory target of the scale-out work: the larger class's largest process within 15% of the
+smaller's. Submissions per second should not drop with size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent)]
+import bench  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One watched run of grade."""
+
+    label: str
+    size: int
+    seconds: float
+    cpu_seconds: float
+    peak_tree: int
+    largest_process: int
+    largest: str
+    max_rss: int
+
+
+def watched(label: str, command: list[str], size: int) -> Measured:
+    """Run command once, sampling its process tree; exit 1 if it fails."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=subprocess.STDOUT)
+        sampler = bench.TreeSampler(proc.pid)
+        sampler.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+        sampler.stopped.set()
+        sampler.join()
+        if os.waitstatus_to_exitcode(status) != 0:
+            log.seek(0)
+            sys.exit(f"{label} failed:\n{log.read().decode('utf-8', 'replace')[-3000:]}")
+    largest = max((sizes[0] for sizes in sampler.largest.values()), default=0)
+    return Measured(label, size, seconds, usage.ru_utime + usage.ru_stime, sampler.peak,
+                    largest, bench.describe_levels(sampler.largest), usage.ru_maxrss * 1024)
+
+
+def grade_run(class_dir: Path, out_dir: Path, jobs: int, *extra: str) -> list[str]:
+    return [*bench.grade_command(), str(class_dir), "--out", str(out_dir), "--jobs", str(jobs),
+            "--no-timings", "--quiet", *extra]
+
+
+def row(m: Measured) -> str:
+    return (f"| {m.label} | {m.size} | {m.seconds:.1f} | {m.size / m.seconds:.1f} | "
+            f"{m.cpu_seconds / m.size * 1000:.0f} | {m.peak_tree / bench.MIB:.0f} | "
+            f"{m.largest_process / bench.MIB:.0f} | {m.max_rss / bench.MIB:.0f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--dask-size", type=int, default=1000)
+    parser.add_argument("--no-dask", action="store_true")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-scale-"))
+    measured: list[Measured] = []
+    outs: dict[int, Path] = {}
+    for size in args.sizes:
+        class_dir = work / f"class-{size}"
+        students = bench.build_class(class_dir, size, args.seed)
+        out = outs[size] = work / f"out-{size}"
+        print(f"grading {size} submissions...", file=sys.stderr)
+        measured.append(watched("grade", grade_run(class_dir, out, args.jobs), size))
+        print(f"  {bench.check_results(out, students)}", file=sys.stderr)
+    lines = ["| run | submissions | wall s | submissions/s | CPU ms per submission | "
+             "peak tree PSS MiB | largest process PSS MiB | ru_maxrss MiB |",
+             "|---|---|---|---|---|---|---|---|", *map(row, measured)]
+    if len(measured) > 1:
+        small, large = measured[0], measured[-1]
+        lines.append(f"\nlargest process, {large.size} vs {small.size}: "
+                     f"x{large.largest_process / small.largest_process:.3f}; tree PSS "
+                     f"x{large.peak_tree / small.peak_tree:.3f}; submissions/s "
+                     f"x{(large.size / large.seconds) / (small.size / small.seconds):.3f}")
+    for m in measured:
+        lines.append(f"\n{m.label} {m.size}: largest per kind: {m.largest}")
+    if not args.no_dask:
+        lines += dask_comparison(work, args, measured, outs)
+    print("\n".join(lines))
+
+
+def dask_comparison(work: Path, args: argparse.Namespace, measured: list[Measured],
+                    outs: dict[int, Path]) -> list[str]:
+    size = args.dask_size
+    class_dir = work / f"class-{size}"
+    if size not in outs:
+        students = bench.build_class(class_dir, size, args.seed)
+        out = outs[size] = work / f"out-{size}"
+        measured.append(watched("grade", grade_run(class_dir, out, args.jobs), size))
+        bench.check_results(out, students)
+    single = next(m for m in measured if m.size == size)
+    out = work / f"dask-{size}"
+    print(f"grading {size} submissions on a local Dask cluster...", file=sys.stderr)
+    dask = watched("grade --executor dask", grade_run(class_dir, out, args.jobs,
+                                                      "--executor", "dask"), size)
+    same = (json.loads((out / "results.json").read_text())
+            == json.loads((outs[size] / "results.json").read_text()))
+    if not same:
+        sys.exit(f"the Dask run's results.json differs from the single run's ({out})")
+    return ["\n| run | submissions | wall s | submissions/s | CPU ms per submission | "
+            "peak tree PSS MiB | largest process PSS MiB | ru_maxrss MiB |",
+            "|---|---|---|---|---|---|---|---|", row(single), row(dask),
+            f"\nDask path against the single run on the same class: wall x"
+            f"{dask.seconds / single.seconds:.3f} ({dask.seconds - single.seconds:+.1f} s), CPU x"
+            f"{dask.cpu_seconds / single.cpu_seconds:.3f}; results.json identical"]
+
+
+if __name__ == "__main__":
+    main()
