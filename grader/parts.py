@@ -190,9 +190,9 @@ class PartIndex:
         ran = [h for h in self.headers if h.isolation]
         return max(ran, key=lambda h: h.written).isolation if ran else ()
 
-    def live_files(self) -> set[int]:
-        """Parts that hold at least one newest line."""
-        return {location.part for location in self.lines.values()}
+    def newest(self) -> int:
+        """The latest `written` stamp of the parts read (0 when none)."""
+        return max((h.written for h in self.headers), default=0)
 
 
 def _line_keys(line: str) -> tuple[str, str]:

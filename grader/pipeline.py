@@ -14,15 +14,15 @@ import os
 import re
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
 from grader import __version__, incremental, submissions
 from grader.engine import SHARD_GRANULE, GradeOptions, Judges
 from grader.errors import UsageError
-from grader.outputs import OutputOptions, write_all
 from grader import outputs
+from grader.outputs import OutputOptions, write_all
 from grader.parts import PARTS_DIR, PartHeader, PartIndex, PartResults, now_ns, write_complete
 from grader.parts import write_part
 from grader.records import GradeRun, Submission
@@ -109,18 +109,20 @@ def slice_of(found: Sequence[T], shard: Shard, granule: int) -> list[T]:
 class _PartSink:
     """Writes each shard's results to a part as its judge finishes; thread-safe."""
 
-    def __init__(self, folder: Path, header: PartHeader, contents: dict[str, str]) -> None:
+    def __init__(self, folder: Path, header: PartHeader, contents: dict[str, str],
+                 after: int) -> None:
         self.folder, self.header, self.contents = folder, header, contents
         self._lock = threading.Lock()
-        self._count = 0
+        # Newer than every earlier part even if the clock was set back: the newest line wins.
+        self._last = after
 
     def __call__(self, shard: list[Submission], found: ShardResults) -> None:
         rows, maxima = shard_results(shard, found)
         with self._lock:
-            self._count += 1
-            name = f"part-{os.getpid()}-{now_ns()}-{self._count}"
-        header = PartHeader(**{**self.header.__dict__, "isolation": tuple(found.isolation),
-                               "maxima": maxima, "written": now_ns()})
+            self._last = max(now_ns(), self._last + 1)
+            header = replace(self.header, isolation=tuple(found.isolation), maxima=maxima,
+                             written=self._last)
+        name = f"part-{os.getpid()}-{header.written}"  # stamps are unique within a run
         write_part(self.folder, header, ((r, self.contents[r.id]) for r in rows), name)
 
 
@@ -149,7 +151,7 @@ def grade(plan: RunPlan, on_done: Callable[[str], None], *,
         on_found(len(regrade), len(reused))
         if regrade:
             judges.grade_each(regrade, submissions.load, on_done,
-                              _PartSink(parts_dir, header, contents))
+                              _PartSink(parts_dir, header, contents, earlier.newest()))
     index = PartIndex()
     index.add_folder(parts_dir, accept=header)
     ids = [s.id for s in chosen]
