@@ -24,7 +24,6 @@ from typing import Any
 
 from grader.errors import ClusterError, ExitCode, UsageError
 
-INSTALL_HINT = 'pip install "activations-grader[dask]"'
 STDERR_LINES = 20
 """How many of a failed package's last stderr lines are kept."""
 
@@ -40,6 +39,12 @@ if os.getppid() != int(sys.argv[1]):
     os._exit(1)
 os.execvp(sys.argv[2], sys.argv[2:])
 """
+
+
+def install_hint() -> str:
+    """The command that installs the dask extra of the distribution this grader came from."""
+    from grader.gradescope_package import dist_name  # scans the installed distributions
+    return f'pip install "{dist_name()}[dask]"'
 
 
 @dataclass(frozen=True)
@@ -162,7 +167,7 @@ def _distributed() -> Any:
     try:
         return importlib.import_module("distributed")
     except ImportError as exc:
-        raise DaskUnavailable(f"grading on a Dask cluster needs the dask extra: {INSTALL_HINT} "
+        raise DaskUnavailable(f"grading on a Dask cluster needs the dask extra: {install_hint()} "
                               f"({exc})") from exc
 
 

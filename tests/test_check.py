@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import check, cli, paths, single
+from grader import check, cli, cli_run, paths, pipeline, single
 from grader.engine import GradeOptions
 from grader.errors import UsageError
 from grader.outputs import OutputOptions
@@ -115,7 +115,8 @@ def test_windows_runs_the_check_without_the_sandbox(monkeypatch: pytest.MonkeyPa
     assert check.needs_portable()
     # Grading a class needs the sandbox: a way forward, not a traceback.
     with pytest.raises(UsageError, match="WSL"):
-        cli._grade(tmp_path, tmp_path / "out", GradeOptions(), True, OutputOptions())
+        cli_run._grade(pipeline.RunPlan(tmp_path, tmp_path / "out", GradeOptions(),
+                                        OutputOptions()), True)
 
 
 def test_what_the_portable_path_calls_exists_on_windows(monkeypatch: pytest.MonkeyPatch) -> None:

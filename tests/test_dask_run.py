@@ -22,7 +22,7 @@ import dask  # noqa: E402  (installed with distributed)
 import psutil  # noqa: E402  (a dependency of distributed)
 
 from grader.dask_run import (  # noqa: E402
-    INSTALL_HINT, DaskPlan, DaskRunError, DaskUnavailable, part_dir, run_packages, shard_command)
+    DaskPlan, DaskRunError, DaskUnavailable, install_hint, part_dir, run_packages, shard_command)
 from grader.errors import UsageError  # noqa: E402
 
 T = TypeVar("T")
@@ -242,7 +242,7 @@ def test_without_dask_the_error_says_how_to_install_it(
         run_packages(plan_for(tmp_path, 2), lambda k, p: None)
     assert isinstance(caught.value, UsageError)
     assert 'pip install "activations-grader[dask]"' in str(caught.value)
-    assert INSTALL_HINT == 'pip install "activations-grader[dask]"'
+    assert install_hint() == 'pip install "activations-grader[dask]"'
 
 
 def test_the_shard_command_grades_package_k_into_its_part(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 #: The lesson's vocabulary: its functions, concepts and examples.
 LESSON_WORDS = re.compile(r"relu|sigmoid|tanh|softmax|leaky|entropy|temperature|logsumexp|"
-                          r"boltzmann|lipschitz|activation|dqn|critic", re.IGNORECASE)
+                          r"boltzmann|lipschitz|activation|dqn|critic(?!al)", re.IGNORECASE)
 
 
 def engine_files() -> list[Path]:
