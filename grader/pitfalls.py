@@ -12,6 +12,10 @@ A test names the pitfall it is designed to catch in its `grade` marker (`pitfall
 detector that recognises it in a wrong answer raises `PitfallDetected("forgot_mean", ...)`. Both are
 checked against the catalogue when the course loads (`verify`): an id the course does not define
 is an error naming the file, the line and the id, never a hint that silently goes missing.
+
+Where the course can recognise a pitfall (`checked`: a detector or an error pattern names it),
+only a recognition in the failure itself names it: a marker alone is no evidence that a student
+made the mistake its test was written for.
 """
 
 from __future__ import annotations
@@ -103,9 +107,10 @@ def verify(exercises: Path, sources: Iterable[Path]) -> None:
                                   f"any {FILE_NAME} of the course ({exercises})")
 
 
-def references(source: Path) -> Iterator[tuple[int, str]]:
-    """(line, id) of each pitfall a Python file names: `pitfall="id"` keywords (markers,
-    helpers) and `PitfallDetected("id", ...)` raises."""
+def references(source: Path, markers: bool = True) -> Iterator[tuple[int, str]]:
+    """(line, id) of each pitfall a Python file names: `pitfall="id"` keywords (detectors,
+    error patterns, helpers and, unless `markers` is False, tests' `grade` markers) and
+    `PitfallDetected("id", ...)` raises."""
     try:
         tree = ast.parse(source.read_text(encoding="utf-8"), str(source))
     except (OSError, UnicodeDecodeError, SyntaxError) as exc:
@@ -113,13 +118,37 @@ def references(source: Path) -> Iterator[tuple[int, str]]:
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
-        for keyword in node.keywords:
-            if keyword.arg == "pitfall" and _is_text(keyword.value):
-                yield node.lineno, keyword.value.value  # type: ignore[attr-defined]
         named = node.func.id if isinstance(node.func, ast.Name) else (
             node.func.attr if isinstance(node.func, ast.Attribute) else "")
+        for keyword in node.keywords:
+            if (keyword.arg == "pitfall" and _is_text(keyword.value)
+                    and (markers or named != "grade")):
+                yield node.lineno, keyword.value.value  # type: ignore[attr-defined]
         if named == "PitfallDetected" and node.args and _is_text(node.args[0]):
             yield node.lineno, node.args[0].value  # type: ignore[attr-defined]
+
+
+def checked(exercises: Path | None = None) -> frozenset[str]:
+    """The pitfalls the course (whose exercises live in `exercises`, the course in use by
+    default) can recognise in a failure: the grader's own, and every id its code names outside
+    a test's `grade` marker (detectors, error patterns, helpers that raise one).
+
+    A test's marker names the misconception the test was written for; for a pitfall in this
+    set, only a recognition of it in the failure itself may name it (see grader.results).
+    """
+    return _checked(exercises if exercises is not None else paths.exercises_dir())
+
+
+@functools.cache
+def _checked(folder: Path) -> frozenset[str]:
+    found = set(ENGINE_PITFALLS)
+    for source in [*sorted(folder.glob("*/*.py")),
+                   *sorted(folder.parent.glob("reference/suites/*.py"))]:
+        try:
+            found.update(pitfall_id for _, pitfall_id in references(source, markers=False))
+        except CourseError:
+            continue  # preflight reports a file that cannot be read; here it names nothing
+    return frozenset(found)
 
 
 def _is_text(node: ast.expr) -> bool:

@@ -115,7 +115,7 @@ def _outcome(raw: dict[str, Any], meta: dict[str, Any],
     passed = kind == "passed"
     outcome = {"passed": "passed", "failed": "failed", "timeout": "timeout"}.get(kind, "error")
     message = "" if passed else str(verdict.get("message") or _crash_text(raw))
-    pitfall = verdict.get("detected_pitfall") or (meta.get("pitfall") if kind == "failed" else None)
+    pitfall = verdict.get("detected_pitfall") or _unchecked_marker(meta, verdict)
     found = pitfalls.lookup(pitfall) if pitfall else None
     return TestOutcome(
         id=str(meta.get("test_id", raw.get("nodeid", ""))),
@@ -123,7 +123,7 @@ def _outcome(raw: dict[str, Any], meta: dict[str, Any],
         name=str(meta.get("title", "")), outcome=outcome,  # type: ignore[arg-type]
         score=points if passed else 0.0, max_score=points,
         visibility="visible" if meta.get("visibility") == "visible" else "hidden",
-        message=message, hints=(found.hint,) if found else (),
+        message=message, hints=_hints(found, verdict, passed, meta.get("visibility") == "visible"),
         pitfall=str(pitfall) if pitfall else None,
         misconception=found.misconception if found else "",
         advisories=_advisories(meta, verdict, passed),
@@ -131,6 +131,32 @@ def _outcome(raw: dict[str, Any], meta: dict[str, Any],
         comparison=_entries(verdict.get("comparison")),
         comparison_note=str(verdict.get("comparison_note") or ""),
     )
+
+
+def _unchecked_marker(meta: dict[str, Any], verdict: dict[str, Any]) -> str | None:
+    """The pitfall the test was written for, only for a wrong answer of the expected shape and
+    only when the course has no way to check that pitfall.
+
+    Where the course can recognise a pitfall (a detector, an error pattern), only a recognition
+    in this very failure names it: a test's pitfall is no evidence that this student made that
+    mistake. A course that states a misconception only through its tests' markers keeps it.
+    """
+    marker = meta.get("pitfall")
+    if not marker or not verdict.get("compared") or marker in pitfalls.checked():
+        return None
+    return str(marker)
+
+
+def _hints(found: pitfalls.Pitfall | None, verdict: dict[str, Any], passed: bool,
+           visible: bool) -> tuple[str, ...]:
+    """What was observed of the wrong answer when the judge says it (only when no detector
+    named the mistake; for a hidden test without the values of its inputs and answers), then
+    the pitfall's hint."""
+    observation = verdict.get("observation")
+    if not visible:
+        observation = verdict.get("observation_plain", observation)
+    observed = (str(observation),) if observation and not passed else ()
+    return observed + ((found.hint,) if found is not None else ())
 
 
 def _entries(raw: object) -> tuple[Entry, ...]:

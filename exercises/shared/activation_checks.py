@@ -17,7 +17,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from activation_detectors import SOFTMAX
-from grader.judge.checks import Detector, ErrorPattern, FloatArray, recognise_errors
+from grader.judge.checks import (Detector, ErrorPattern, FloatArray, recognise_answers,
+                                 recognise_errors)
 from grader.judge.answer_checks import fail, normalise_answer, show_text, text_problem
 
 #: Entropy adds up n terms p*log(p), each carrying rounding error, and the customary guard
@@ -168,6 +169,21 @@ def _collapse_bias(got: FloatArray, expected: FloatArray, inp: object) -> str | 
     return None
 
 
+def _relu_changes_nothing(got: FloatArray, expected: FloatArray, inp: object) -> str | None:
+    if float(got) != 1.0 or float(expected) != 0.0:
+        return None
+    w1, b1, w2, b2, x = (_named(inp, name) for name in ("W1", "b1", "W2", "b2", "x"))
+    pre = w1 @ x + b1
+    cut = [int(n) for n in np.flatnonzero(pre < 0)]
+    if not cut:
+        return (f"Every pre-activation W1 @ x + b1 = {pre.tolist()} is >= 0 here, so ReLU "
+                "changes nothing and the network gives exactly A @ x + c.")
+    units = ", ".join(str(n) for n in cut)
+    return (f"ReLU cuts unit(s) {units} here (W1 @ x + b1 = {pre.tolist()}), yet both networks "
+            f"output {(w2 @ np.maximum(pre, 0) + b2).tolist()}: the cut units do not reach the "
+            "output.")
+
+
 def _by_hand_not_normalised(got: FloatArray, expected: FloatArray, inp: object) -> str | None:
     total = float(np.sum(got))
     if got.shape == expected.shape and abs(total - 1.0) > 1e-2:
@@ -277,6 +293,11 @@ BOLTZMANN: tuple[Detector, ...] = (
 LIPSCHITZ: tuple[Detector, ...] = (
     Detector(pitfall="lipschitz_inverse", check=_lipschitz_inverse),
 )
+#: Tried on every wrong yes/no of relu_breaks_collapse, whichever test asked it.
+RELU_COLLAPSE: tuple[Detector, ...] = (
+    Detector(pitfall="relu_piecewise_linear", check=_relu_changes_nothing),
+)
+recognise_answers("relu_breaks_collapse", *RELU_COLLAPSE)
 
 
 #: Errors of collapse_linear's matrix algebra (see activation_detectors.ERRORS).

@@ -8,7 +8,9 @@ name, with their hints, are defined in the course's pitfalls.toml files. Detecto
 with `pitfall=` so that the course check finds every id they use.
 
 The errors student code raises are recognised here too (ERRORS): the grader asks
-grader.judge.checks.diagnose_error, which tries the patterns a course registers.
+grader.judge.checks.diagnose_error, which tries the patterns a course registers. A hint that
+names a construct (math.exp, np.max, alpha) is only given when the student's code shows it:
+such patterns carry a `code` expression, and a generic pattern follows for the other cases.
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ def _logits(inp: object) -> FloatArray:
 
 def _np_max(got: FloatArray, expected: FloatArray, inp: object) -> str | None:
     z = _z(inp)
-    if z.size == 0 or (z.size == 1 and float(z.max()) >= 0):
+    # With one entry, the largest entry is every entry: a reshaped 0-d answer looks the same.
+    if z.size <= 1:
         return None
     if got.size == 1:
         value = float(got.ravel()[0])
@@ -108,7 +111,9 @@ def _overflow_nan(name: str, threshold: float) -> Check:
     def check(got: FloatArray, expected: FloatArray, inp: object) -> str | None:
         z = _z(inp)
         bad = ~np.isfinite(got)
-        if got.shape != z.shape or not bad.any() or not np.all(np.abs(z[bad]) > threshold):
+        # inf / inf is nan: an inf (1 / 1 + e^-z overflowing, say) is another mistake.
+        if (got.shape != z.shape or not bad.any() or not np.isnan(got[bad]).all()
+                or not np.all(np.abs(z[bad]) > threshold)):
             return None
         first = fmt_value(float(z[bad][0]))
         return f"{name} gave {got[bad][0]} for z = {first}: e^z overflowed and inf / inf is nan."
@@ -229,20 +234,46 @@ ENTROPY: tuple[Detector, ...] = (
 )
 
 
+#: What the student's code must show for a hint that names it (matched against the function's
+#: code, the module's imports and the line the error was raised at).
+_NP_MAX = r"\bnp\.a?max\s*\(|\bnumpy\.a?max\s*\(|\.max\s*\("
+_PYTHON_MAX = r"(?<![\w.])max\s*\("
+_MATH_EXP = r"\bmath\.exp\b|from\s+math\s+import[^\n]*\bexp\b"
+_MATH = r"\bmath\.\w|from\s+math\s+import"
+_IF_WITH_ALPHA = r"(?s)(?=.*\balpha\b)(?=.*\bif\b)"
+_AXIS_REDUCTION = r"\baxis\s*="
+_AMBIGUOUS = "truth value of an array with more than one element is ambiguous"
+_EMPTY_AMBIGUOUS = "truth value of an empty array is ambiguous"
+_NOT_SCALAR = "arrays can be converted to Python scalars"
+#: The lesson's softmaxes, which normalise over the last axis.
+_SOFTMAXES = ("softmax", "softmax_temperature", "boltzmann_policy")
+
 #: Error text of an exception raised by student code -> pitfall, optionally only for one
-#: function. Tried in order after the grader's own (a stub's NotImplementedError); the first
-#: match wins.
+#: function and only for code that shows a construct. Patterns for the function called are
+#: tried first, then the others, each in this order; the first match wins.
 ERRORS: tuple[ErrorPattern, ...] = (
     ErrorPattern("only integer scalar arrays can be converted to a scalar index",
-                 pitfall="np_max", function="relu"),
-    ErrorPattern("truth value of an array with more than one element is ambiguous",
-                 pitfall="np_max", function="relu"),
-    ErrorPattern("truth value of an array with more than one element is ambiguous",
-                 pitfall="if_on_array"),
-    ErrorPattern("truth value of an empty array is ambiguous", pitfall="if_on_array"),
-    ErrorPattern("arrays can be converted to Python scalars", pitfall="math_exp_on_array"),
-    ErrorPattern("math range error", pitfall="math_exp_on_array"),
+                 pitfall="np_max", function="relu", code=_NP_MAX),
+    ErrorPattern(_AMBIGUOUS, pitfall="np_max", function="relu", code=_NP_MAX),
+    ErrorPattern(_AMBIGUOUS, pitfall="if_on_array", function="leaky_relu", code=_IF_WITH_ALPHA),
     ErrorPattern("Cannot cast ufunc 'multiply' output", pitfall="leaky_int_truncation",
                  function="leaky_relu"),
+    *(ErrorPattern("out of bounds for array of dimension 1", pitfall="softmax_axis_on_vector",
+                   function=name) for name in _SOFTMAXES),
+    ErrorPattern(_AMBIGUOUS, pitfall="python_max", code=_PYTHON_MAX),
+    ErrorPattern(_EMPTY_AMBIGUOUS, pitfall="python_max", code=_PYTHON_MAX),
+    ErrorPattern(_AMBIGUOUS, pitfall="branch_on_array"),
+    ErrorPattern(_EMPTY_AMBIGUOUS, pitfall="branch_on_array"),
+    ErrorPattern("iteration over a 0-d array", pitfall="loop_over_array"),
+    ErrorPattern("len() of unsized object", pitfall="loop_over_array"),
+    ErrorPattern(_NOT_SCALAR, pitfall="math_exp_on_array", code=_MATH_EXP),
+    ErrorPattern("math range error", pitfall="math_exp_on_array", code=_MATH_EXP),
+    ErrorPattern(_NOT_SCALAR, pitfall="math_on_array", code=_MATH),
+    ErrorPattern("math range error", pitfall="math_on_array", code=_MATH),
+    ErrorPattern("math domain error", pitfall="math_on_array", code=_MATH),
+    ErrorPattern("out of bounds for array of dimension", pitfall="axis_out_of_bounds"),
+    ErrorPattern("operands could not be broadcast together", pitfall="keepdims_broadcast",
+                 code=_AXIS_REDUCTION),
+    ErrorPattern("cannot call `vectorize` on size 0 inputs", pitfall="vectorize_empty"),
 )
 recognise_errors(*ERRORS)

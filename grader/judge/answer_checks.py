@@ -33,9 +33,13 @@ def normalise_answer(text: str) -> str:
 
 
 def fail(what: str, problem: str, inp: object, case: str, details: Sequence[str] = (),
-         pitfall: str | None = None) -> NoReturn:
+         pitfall: str | None = None, observed: tuple[object, object] | None = None) -> NoReturn:
     """Raise the failure '[case] <what> <problem>' with the input and `details` on lines of
-    their own: PitfallDetected(`pitfall`) when one is given, else AssertionError."""
+    their own: PitfallDetected(`pitfall`) when one is given, else AssertionError.
+
+    `observed` is the (answer, expected) pair, when both are numbers: the course's detectors
+    for the function under test then try them (see grader.judge.diagnosis).
+    """
     __tracebackhide__ = True
     prefix = f"[{case}] " if case else ""
     lines = [f"{prefix}{what} {problem}"]
@@ -43,9 +47,10 @@ def fail(what: str, problem: str, inp: object, case: str, details: Sequence[str]
         lines.append(f"  input:    {describe(inp)}")
     lines.extend(f"  {line}" for line in details)
     message = "\n".join(lines)
-    if pitfall is not None:
-        raise PitfallDetected(pitfall, message)
-    raise AssertionError(message)
+    error = AssertionError(message) if pitfall is None else PitfallDetected(pitfall, message)
+    if observed is not None:
+        error.observed = (*observed, inp)  # type: ignore[attr-defined]
+    raise error
 
 
 def show_text(text: str) -> str:
@@ -135,6 +140,7 @@ def expect_bool(got: object, expected: bool, *, what: str, inp: object, case: st
                  ["an array of comparisons needs np.any(...) or np.allclose(...) to become "
                   "one answer"] if isinstance(got, np.ndarray) else []))
     if value != expected:
-        fail(what, f"returned {value}; expected {expected}", inp, case)
+        fail(what, f"returned {value}; expected {expected}", inp, case,
+             observed=(np.float64(value), np.float64(expected)))
     return value
 

@@ -8,7 +8,9 @@ for its own misconceptions (Detector, in its exercises/shared/ code) and tests p
 fit the function under test through `diagnose=`; the generic ones (a scalar where an array is
 due, a wrong shape, an argument changed in place) always apply. Errors raised by student code
 are recognised the same way: a course registers ErrorPatterns (recognise_errors) and
-diagnose_error tries them.
+diagnose_error tries them (see grader.judge.diagnosis, whose names are also importable here).
+A wrong answer no detector recognises carries an observation instead (grader.judge.observations):
+what it has in common with the expected one, never a guessed misconception.
 
 Values returned by student code are compared as numbers: an int or bool array is as good as a
 float array holding the same values. Object identity is never checked, because in the sandbox
@@ -24,7 +26,12 @@ from typing import NoReturn
 import numpy as np
 from numpy.typing import NDArray
 
+from grader.judge.diagnosis import ErrorPattern as ErrorPattern
+from grader.judge.diagnosis import diagnose_error as diagnose_error
+from grader.judge.diagnosis import recognise_answers as recognise_answers
+from grader.judge.diagnosis import recognise_errors as recognise_errors
 from grader.judge.errors import PitfallDetected
+from grader.judge.observations import observe
 from grader.judge.proxy import as_passed
 
 FloatArray = NDArray[np.float64]
@@ -134,12 +141,20 @@ class _Failure:
         error: AssertionError = AssertionError(message)
         if got is not None:
             for detector in self.diagnose:
-                finding = _safe_check(detector, got, self.expected, self.inp)
+                finding = run_detector(detector, got, self.expected, self.inp)
                 if finding:
                     error = PitfallDetected(detector.pitfall, f"{finding}\n{message}")
                     break
-        if fallback is not None and not isinstance(error, PitfallDetected):
+        recognised = isinstance(error, PitfallDetected)
+        if fallback is not None and not recognised:
             error = PitfallDetected(fallback, message)
+        if got is not None:
+            # Read by the judge: the course's detectors for the function under test try the
+            # values, and unless a detector named the mistake, what was observed is told too.
+            error.observed = (got, self.expected, self.inp)  # type: ignore[attr-defined]
+            if not recognised:
+                seen = observe(got, self.expected, self.inp)
+                error.observation = seen  # type: ignore[attr-defined]
         if got is not None and differs is not None:
             error.comparison = comparison(self.expected, got, differs)  # type: ignore[attr-defined]
         raise error
@@ -169,11 +184,13 @@ def comparison(expected: FloatArray, got: FloatArray,
     return entries, note
 
 
-def _safe_check(detector: Detector, got: FloatArray, expected: FloatArray, inp: object) -> str:
+def run_detector(detector: Detector, got: object, expected: object, inp: object) -> str:
+    """What `detector` says of the answer `got` ('' when it recognises nothing)."""
     # A detector that trips over an odd answer must not hide the plain message behind a crash.
     try:
         with np.errstate(all="ignore"):
-            return detector.check(got, expected, inp) or ""
+            return detector.check(np.asarray(got, dtype=np.float64),
+                                  np.asarray(expected, dtype=np.float64), inp) or ""
     except Exception:  # noqa: BLE001 - detectors are best-effort by design
         return ""
 
@@ -352,47 +369,3 @@ def expect_true(condition: bool, message: str, *, inp: object, case: str = "") -
         return
     prefix = f"[{case}] " if case else ""
     raise AssertionError(f"{prefix}{message}\n  input:    {describe(inp)}")
-
-
-@dataclass(frozen=True)
-class ErrorPattern:
-    """Recognises one misconception from the error student code raised."""
-
-    text: str
-    """Part of the error's text, e.g. 'truth value of an array ... is ambiguous'."""
-    pitfall: str
-    """The pitfall it points to."""
-    function: str | None = None
-    """Only for errors raised by this function; None for any."""
-
-
-# The patterns of the course being graded, in the order it registered them. Kept here because
-# the judge diagnoses errors (grader.judge.verdict) without knowing which course module holds
-# them: the course registers them when its tests import that module.
-_ERROR_PATTERNS: list[ErrorPattern] = []
-
-
-def recognise_errors(*patterns: ErrorPattern) -> None:
-    """Have diagnose_error try `patterns`, after those registered before (the first match wins).
-
-    A course calls it in a module its tests import; registering one pattern twice (a module
-    imported again) keeps its first place.
-    """
-    for pattern in patterns:
-        if pattern not in _ERROR_PATTERNS:
-            _ERROR_PATTERNS.append(pattern)
-
-
-def diagnose_error(message: str, function: str | None = None, kind: str = "") -> str | None:
-    """The pitfall an exception raised by student code points to, if it is a known one.
-
-    `message` is the error text (ideally 'TypeError: ...'), `function` the function called and
-    `kind` the sandbox's error kind ('not_implemented', 'exception', ...). A stub's
-    NotImplementedError is the grader's own; every other pattern is the course's.
-    """
-    if kind == "not_implemented" or "NotImplementedError" in message:
-        return "not_implemented"
-    for pattern in _ERROR_PATTERNS:
-        if pattern.text in message and pattern.function in (None, function):
-            return pattern.pitfall
-    return None

@@ -12,10 +12,15 @@ class StudentError(Exception):
     #: Outcome recorded for the test: 'error' or 'timeout'.
     outcome = "error"
 
-    def __init__(self, kind: str, message: str) -> None:
+    def __init__(self, kind: str, message: str, function: str | None = None,
+                 code: str = "") -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
+        self.function = function
+        """The student's function that was called, when known."""
+        self.code = code
+        """Its code (see grader.judge.diagnosis.function_code): what error patterns read."""
 
 
 class StudentTimeout(StudentError):

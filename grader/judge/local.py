@@ -11,7 +11,8 @@ The course's shared code (exercises/shared/ beside the exercise folders: detecto
 tests import by name) is put on sys.path before a test file is imported, as the judge does.
 
 When a test fails on a known misconception, the failure report gains a section with the
-misconception and the lesson's hint.
+misconception and the lesson's hint; a wrong answer no detector recognised gains what was
+observed of it (see grader.judge.observations).
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ import numpy as np
 import pytest
 
 from grader.handout import SHARED_FOLDER
-from grader.judge.checks import diagnose_error
+from grader.judge.diagnosis import diagnose_answer, diagnose_error, function_code
 from grader.judge.errors import PitfallDetected, StudentError
+from grader.judge.observations import Seen
 from grader.pitfalls import lookup
 
 #: Base seed of the `rng` fixture; set GRADE_SEED to reproduce a run from the grader's report.
@@ -124,20 +126,40 @@ def pytest_runtest_makereport(
     report: pytest.TestReport = outcome.get_result()
     if call.when != "call" or call.excinfo is None or not report.failed:
         return
-    pitfall = _pitfall_of(call.excinfo.value, grade_marker(item).get("function"))
+    marks = grade_marker(item)
+    function = marks.get("function") if isinstance(marks.get("function"), str) else None
+    source = Path(item.path).parent / f"{marks.get('exercise')}.py"
+    pitfall = _pitfall_of(call.excinfo.value, function, source)
     entry = lookup(pitfall) if pitfall else None
+    seen = getattr(call.excinfo.value, "observation", None)
+    # A pitfall found by the course's detectors for the function says it better.
+    if (isinstance(seen, Seen) and seen.text
+            and (pitfall is None or isinstance(call.excinfo.value, PitfallDetected))):
+        report.sections.append(("What was observed", seen.text))
     if entry is not None:
         report.sections.append(
             ("What went wrong", f"{entry.misconception}\nHint: {entry.hint}")
         )
 
 
-def _pitfall_of(exc: BaseException, function: object) -> str | None:
+def _pitfall_of(exc: BaseException, function: str | None, source: Path) -> str | None:
     if isinstance(exc, PitfallDetected):
         return exc.pitfall
-    name = function if isinstance(function, str) else None
     if isinstance(exc, StudentError):
-        return diagnose_error(exc.message, name, exc.kind)
+        return diagnose_error(exc.message, exc.function or function, exc.kind, exc.code)
     if isinstance(exc, NotImplementedError):
         return "not_implemented"
-    return diagnose_error(f"{type(exc).__name__}: {exc}", name)
+    observed = getattr(exc, "observed", None)
+    if isinstance(exc, AssertionError) and isinstance(observed, tuple) and len(observed) == 3:
+        found = diagnose_answer(function, *observed)
+        return found.pitfall if found is not None else None
+    return diagnose_error(f"{type(exc).__name__}: {exc}", function, code=_code(source, function))
+
+
+def _code(source: Path, function: str | None) -> str:
+    """The student's code of `function`, read from the module next to the test."""
+    try:
+        text = source.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+    return function_code(text, function) if function else text

@@ -22,6 +22,7 @@ from typing import Callable, Hashable
 
 import numpy as np
 
+from grader.judge.diagnosis import function_code, requote
 from grader.judge.errors import StudentError, StudentTimeout
 from grader.records import CallResult
 from grader.sandbox.answers import Batch, MapRequest, map_request, missing_module
@@ -165,11 +166,19 @@ class StudentFunction:
             result = self.session.call(self.module, self.name, args, kwargs)
         self.record(result)
         if not result.ok:
-            error = StudentTimeout if result.kind == "timeout" else StudentError
-            raise error(result.kind, result.message)
+            raise self._error(result)
         for original, after in zip(args, result.after):
             _copy_back(original, after)
         return result.value
+
+    def _error(self, result: CallResult) -> StudentError:
+        """The exception for a call that gave no value, naming the function and its code."""
+        error = StudentTimeout if result.kind == "timeout" else StudentError
+        source = self.session.sources.get(self.module, "")
+        if not source:
+            return error(result.kind, result.message, self.name)
+        return error(result.kind, requote(result.message, self.module, source), self.name,
+                     function_code(source, self.name))
 
 
 def key(function: str, args: tuple[object, ...], kwargs: dict[str, object]) -> Hashable:
