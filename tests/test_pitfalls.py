@@ -14,6 +14,7 @@ import pytest
 from grader import paths, pitfalls, preflight
 from grader.errors import CourseError
 from grader.judge import diagnosis
+from grader.sandbox import standins
 from grader.judge.observations import observe
 
 ENTRY = 'misconception = "The sentence a student sees."\nhint = "What to change."\n'
@@ -175,11 +176,8 @@ def test_the_code_read_is_the_function_and_the_imports() -> None:
 def test_a_quoted_line_is_the_one_the_compiler_counted() -> None:
     # Line 7 to the compiler; str.splitlines also breaks at the form feed, and its line 7 is blank.
     source = "import math\n\x0c\n\ndef f(x):\n    y = 0\n\n    return math.exp(x)\n"
-    shifted = "OverflowError while calling f() (m.py line 7: ): math range error"
-    right = "OverflowError while calling f() (m.py line 7: return math.exp(x)): math range error"
-    assert diagnosis.requote(shifted, "m", source) == right
-    assert diagnosis.requote(right, "m", source) == right
-    assert diagnosis.requote("no quote here", "m", source) == "no quote here"
+    assert standins.compiler_lines(source)[6] == "    return math.exp(x)\n"
+    assert standins.compiler_lines("a\r\nb\rc\n\x0cd") == ["a\r\n", "b\r", "c\n", "\x0cd"]
 
 
 # --- what is said when nothing is recognised -------------------------------------------------------

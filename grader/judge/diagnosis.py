@@ -135,22 +135,3 @@ def source_lines(source: str) -> list[str]:
     """The lines of `source`, numbered as tracebacks number them (line n is item n - 1)."""
     return _LINE_BREAK.split(source)
 
-
-def requote(message: str, module: str, source: str) -> str:
-    """`message` with the line it quotes from `module` ('(module.py line 7: code)') taken from
-    `source` as the compiler numbers it.
-
-    The sandbox reads the line from its own copy of the source, split by str.splitlines: after
-    a form feed that copy is off by a line or more, and past its end the quote comes out empty.
-    """
-    found = re.search(rf"\({re.escape(module)}\.py line (\d+): ", message)
-    if found is None:
-        return message
-    number = int(found.group(1))
-    lines, theirs = source_lines(source), source.splitlines()
-    quoted = theirs[number - 1].strip() if 0 < number <= len(theirs) else ""
-    right = lines[number - 1].strip() if 0 < number <= len(lines) else ""
-    rest = message[found.end():]
-    if quoted == right or not right or not rest.startswith(f"{quoted})"):
-        return message
-    return message[:found.end()] + right + rest[len(quoted):]

@@ -22,7 +22,7 @@ from typing import Callable, Hashable
 
 import numpy as np
 
-from grader.judge.diagnosis import function_code, requote
+from grader.judge.diagnosis import function_code
 from grader.judge.errors import StudentError, StudentTimeout
 from grader.records import CallResult
 from grader.sandbox.answers import Batch, MapRequest, map_request, missing_module
@@ -177,7 +177,7 @@ class StudentFunction:
         source = self.session.sources.get(self.module, "")
         if not source:
             return error(result.kind, result.message, self.name)
-        return error(result.kind, requote(result.message, self.module, source), self.name,
+        return error(result.kind, result.message, self.name,
                      function_code(source, self.name))
 
 

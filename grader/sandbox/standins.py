@@ -264,9 +264,18 @@ def _run(module: types.ModuleType, source: str) -> None:
     filename = f"{module.__name__}.py"
     # The source is not on disk: without it in linecache, a traceback names the line but not its
     # text, and the student reads "losses.py line 25: " with nothing after the colon.
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    linecache.cache[filename] = (len(source), None, compiler_lines(source), filename)
     code = compile(source, filename, "exec", dont_inherit=True)
     exec(code, module.__dict__)
+
+
+def compiler_lines(source: str) -> list[str]:
+    """source's lines, ends kept, numbered as the compiler numbers them: str.splitlines also
+    breaks at form feeds and other separators, which would shift every later line."""
+    return [line for line in _LINE_END.split(source) if line]
+
+
+_LINE_END = re.compile(r"(?<=\r\n)|(?<=\n)|(?<=\r)(?!\n)")
 
 
 def cell_marker(notebook: str, cell: int) -> str:
