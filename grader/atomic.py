@@ -103,3 +103,60 @@ def probe_folder(folder: Path) -> None:
         for path in missing:
             with contextlib.suppress(OSError):
                 path.rmdir()
+
+
+class AtomicFile:
+    """A file written piece by piece into a temporary beside path, which replaces path all at
+    once on commit(): readers see the old file or the whole new one, never a part.
+
+    Nothing is held in memory but the write buffer, so a file as large as a whole class costs no
+    more than a small one. Leaving the `with` block without commit() removes the temporary."""
+
+    def __init__(self, path: Path, durable: bool = True) -> None:
+        self.path = Path(path)
+        self._durable = durable
+        # Named like write_bytes_atomic's temporaries: a killed run's leftovers are cleaned alike.
+        fd, name = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.",
+                                    suffix=".tmp")
+        self._tmp = Path(name)
+        self._handle = os.fdopen(fd, "wb")
+        self._done = False
+
+    def write(self, text: str) -> None:
+        """Append text as UTF-8, byte for byte (what csv.writer and print need of a file)."""
+        self._handle.write(text.encode("utf-8"))
+
+    def write_bytes(self, data: bytes) -> None:
+        """Append data."""
+        self._handle.write(data)
+
+    def commit(self) -> Path:
+        """Put the file in place of path (flushed to disk first when durable); its path."""
+        handle = self._handle
+        handle.flush()
+        if self._durable:
+            os.fsync(handle.fileno())
+        with contextlib.suppress(OSError, AttributeError):
+            os.fchmod(handle.fileno(), 0o666 & ~_umask())
+        handle.close()
+        os.replace(self._tmp, self.path)
+        self._done = True
+        if self._durable:
+            _fsync_dir(self.path.parent)
+        return self.path
+
+    def discard(self) -> None:
+        """Drop the temporary, leaving path as it was (nothing once committed)."""
+        if self._done:
+            return
+        self._done = True
+        with contextlib.suppress(OSError):  # a full disk fails the flush that close() does
+            self._handle.close()
+        with contextlib.suppress(OSError):
+            self._tmp.unlink()
+
+    def __enter__(self) -> AtomicFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.discard()

@@ -24,6 +24,7 @@ from grader.outputs import OutputOptions, check_folder, check_run_paths, gradebo
 from grader.outputs import summary_lines, writing
 from grader.records import GradeRun
 from grader.reports import gradebook
+from grader.reports.gradebook import Gradebook
 from grader.sandbox.memory import admit
 
 EXAMPLES = """
@@ -112,9 +113,9 @@ def register(main: click.Group) -> None:
         finished; --force regrades them all. With $GITHUB_STEP_SUMMARY set, a Markdown summary
         is appended to it.
         """
-        run = guarded(lambda: _run(submissions_path, out_dir, jobs, **kw))
+        book = guarded(lambda: _run(submissions_path, out_dir, jobs, **kw))
         if kw["fail_under"] is not None:
-            _check_threshold(run, kw["fail_under"], kw["quiet"])
+            _check_threshold(book, kw["fail_under"], kw["quiet"])
 
     @main.command("merge")
     @click.argument("folders", nargs=-1, required=True, type=click.Path(path_type=Path))
@@ -126,15 +127,15 @@ def register(main: click.Group) -> None:
     def merge_command(folders: tuple[Path, ...], out_dir: Path, jobs: int, **kw: Any) -> None:
         """Join the FOLDERS of `grade run --shard k/N` (all N of them) into the outputs a single
         run writes: results.json, grades.csv, the gradebook, index.html and the pages."""
-        run = guarded(lambda: _merge(folders, out_dir, jobs, **kw))
+        book = guarded(lambda: _merge(folders, out_dir, jobs, **kw))
         if kw["fail_under"] is not None:
-            _check_threshold(run, kw["fail_under"], kw["quiet"])
+            _check_threshold(book, kw["fail_under"], kw["quiet"])
 
 
 def _run(source: Path, out_dir: Path, jobs: int, *, exercises: tuple[str, ...], seed: int,
          timeout: float, submission_timeout: float, memory: str, isolation_minimum: str,
          no_plots: bool, force: bool, shard_text: str | None, executor: str,
-         scheduler: str | None, package_size: int, quiet: bool, **out: Any) -> GradeRun:
+         scheduler: str | None, package_size: int, quiet: bool, **out: Any) -> Gradebook:
     output = _output(jobs=jobs, **{k: v for k, v in out.items() if k != "fail_under"})
     # Every path is tried before grading: a typo costs a line, not a graded class.
     check_run_paths(source, out_dir, output)
@@ -161,7 +162,7 @@ def _run(source: Path, out_dir: Path, jobs: int, *, exercises: tuple[str, ...], 
     return run
 
 
-def _grade(plan: pipeline.RunPlan, quiet: bool) -> GradeRun:
+def _grade(plan: pipeline.RunPlan, quiet: bool) -> Gradebook:
     if check.needs_portable():
         raise UsageError("grading needs Linux or macOS: the sandbox that confines student code "
                          "forks processes, which Windows cannot (use WSL: "
@@ -176,17 +177,19 @@ def _grade(plan: pipeline.RunPlan, quiet: bool) -> GradeRun:
         progress.close()
     if not quiet:
         _reuse_summary(report, plan.force)
-        _print_end(report.run, plan.out_dir, plan.output, time.perf_counter() - started,
+    book = report.book or Gradebook.of(report.run)
+    if not quiet:
+        _print_end(report.run, book, plan.out_dir, plan.output, time.perf_counter() - started,
                    report.reused, shard=plan.shard)
-    return report.run
+    return book
 
 
-def _print_end(run: GradeRun, out_dir: Path, output: OutputOptions, seconds: float,
-               reused: frozenset[str], shard: pipeline.Shard | None = None,
+def _print_end(run: GradeRun, book: Gradebook, out_dir: Path, output: OutputOptions,
+               seconds: float, reused: frozenset[str], shard: pipeline.Shard | None = None,
                merged: bool = False) -> None:
-    for warning in (*run.warnings, *gradebook_warnings(run, output)):
+    for warning in (*run.warnings, *gradebook_warnings(run, output, book)):
         click.echo(f"warning: {warning}", err=True)
-    lines = summary_lines(run, out_dir, seconds, set(reused))
+    lines = summary_lines(run, out_dir, seconds, set(reused), book)
     if merged:  # nothing was graded here: the shards were
         lines[0] = lines[0].replace("graded", "merged", 1)
     if shard is not None:
@@ -209,7 +212,7 @@ def _reuse_summary(report: pipeline.RunReport, force: bool) -> None:
 
 
 def _merge(folders: tuple[Path, ...], out_dir: Path, jobs: int, *, quiet: bool,
-           **out: Any) -> GradeRun:
+           **out: Any) -> Gradebook:
     started = time.perf_counter()
     output = _output(jobs=jobs, **{k: v for k, v in out.items() if k != "fail_under"})
     for folder in folders:
@@ -223,14 +226,14 @@ def _merge(folders: tuple[Path, ...], out_dir: Path, jobs: int, *, quiet: bool,
     if not quiet:
         for warning in report.warnings:
             click.echo(f"warning: {warning}", err=True)
-        _print_end(report.run, out_dir, output, time.perf_counter() - started, frozenset(),
-                   merged=True)
-    return report.run
+        _print_end(report.run, report.book, out_dir, output, time.perf_counter() - started,
+                   frozenset(), merged=True)
+    return report.book
 
 
 def _run_on_dask(source: Path, out_dir: Path, output: OutputOptions, scheduler: str | None,
                  jobs: int, package_size: int, quiet: bool,
-                 grade_args: tuple[str, ...]) -> GradeRun:
+                 grade_args: tuple[str, ...]) -> Gradebook:
     """Packages of the class graded by `grade run --shard k/N` on the cluster's workers, merged
     here as they arrive."""
     from grader import dask_run  # the optional extra: only this path needs it
@@ -264,8 +267,9 @@ def _run_on_dask(source: Path, out_dir: Path, output: OutputOptions, scheduler: 
             click.echo(f"warning: {warning}", err=True)
         click.echo(f"{plan.packages} package(s) graded on "
                    f"{scheduler or f'a local Dask cluster of {jobs} worker(s)'}")
-        _print_end(report.run, out_dir, output, time.perf_counter() - started, frozenset())
-    return report.run
+        _print_end(report.run, report.book, out_dir, output, time.perf_counter() - started,
+                   frozenset())
+    return report.book
 
 
 def _grade_args(exercises: tuple[str, ...], seed: int, timeout: float,
@@ -283,8 +287,8 @@ def _grade_args(exercises: tuple[str, ...], seed: int, timeout: float,
     return (*args, *(["--no-plots"] if no_plots else []), *(["--force"] if force else []))
 
 
-def _check_threshold(run: GradeRun, threshold: float, quiet: bool) -> None:
-    below = [s.id for s in run.submissions
+def _check_threshold(book: Gradebook, threshold: float, quiet: bool) -> None:
+    below = [s.id for s in book.tallies
              if s.status != "graded" or not s.max_score or 100 * s.score / s.max_score < threshold]
     if below:
         if not quiet:

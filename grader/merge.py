@@ -15,10 +15,11 @@ from pathlib import Path
 
 from grader import __version__
 from grader.errors import UsageError
-from grader.outputs import OutputOptions, write_all
+from grader.outputs import OutputOptions, write_outputs
 from grader.parts import COMPLETE_FILE, PARTS_DIR, PartHeader, PartIndex, PartResults
 from grader.parts import header_from_json
 from grader.records import GradeRun
+from grader.reports.gradebook import Gradebook
 from grader.results import isolation_warnings
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class MergeReport:
     """The merged results, read from the parts."""
     warnings: tuple[str, ...]
     """Differences that do not change a result (the isolation of some slices)."""
+    book: Gradebook
+    """Every submission's totals, gathered while the outputs were written."""
 
 
 def read_finished(folder: Path) -> Finished:
@@ -127,8 +130,8 @@ def merge(folders: Sequence[Path], out_dir: Path, output: OutputOptions) -> Merg
     run = GradeRun(grader_version=__version__, seed=found[0].header.seed,
                    isolation="+".join(isolation) or "none",
                    submissions=PartResults(index, ids), warnings=isolation_warnings(list(isolation)))
-    write_all(run, out_dir, output)
+    book = write_outputs(run, out_dir, output).book
     kinds = sorted({"+".join(h.isolation) for h in index.headers if h.isolation})
     warnings = ((f"the shards ran student code with different isolation: {'; '.join(kinds)}",)
                 if len(kinds) > 1 else ())
-    return MergeReport(run=run, warnings=warnings)
+    return MergeReport(run=run, warnings=warnings, book=book)

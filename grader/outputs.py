@@ -15,11 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import jinja2
+
 from grader.atomic import flush_all, probe_folder, safe_child, write_text_atomic
 from grader.errors import UsageError
 from grader import course
-from grader.records import GradeRun
+from grader.records import GradeRun, SubmissionResult
 from grader.reports import gradebook, html, junit, results_json, step_summary
+from grader.reports.context import run_footer
+from grader.reports.index_context import IndexBuilder
+from grader.reports.tally import tally
 
 
 @dataclass(frozen=True)
@@ -44,38 +49,98 @@ class OutputOptions:
     """Header of the assignment column of the canvas and moodle layouts."""
 
 
-def write_all(run: GradeRun, out_dir: Path, options: OutputOptions) -> list[Path]:
-    """Write every output of a run; return the paths written.
+@dataclass(frozen=True)
+class Written:
+    """What write_outputs wrote, and what it kept of the class on the way."""
 
-    results.json goes last: a run killed midway leaves the previous results.json (or none), never
-    one that points at pages not yet written.
+    paths: list[Path]
+    """Every file written, results.json last (the step summary, only appended to, is not one)."""
+    book: gradebook.Gradebook
+    """Every submission's totals: what gradebook_warnings and summary_lines read instead of
+    passing over the class again."""
+
+
+def write_all(run: GradeRun, out_dir: Path, options: OutputOptions) -> list[Path]:
+    """Write every output of a run; return the paths written (see write_outputs)."""
+    return write_outputs(run, out_dir, options).paths
+
+
+def write_outputs(run: GradeRun, out_dir: Path, options: OutputOptions) -> Written:
+    """Write every output of a run in one pass over its submissions.
+
+    Each result feeds every class-wide output as it goes by and is then let go, so a class read
+    back from disk one result at a time is never held whole. results.json goes last: a run
+    killed midway leaves the previous results.json (or none), never one that points at pages
+    not yet written.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     _remove_stale_temporaries(out_dir)
-    texts: dict[str, str] = {}
-
-    def meanwhile() -> None:  # while forked workers render the pages
-        texts["index"] = html.render_index(html.make_environment(), run)
-        texts["results"] = results_json.dumps_results(run, include_timings=options.include_timings)
-
-    written = _write_pages(run, out_dir, options, meanwhile)
-    index = out_dir / "index.html"
-    write_text_atomic(index, texts["index"])
-    written.append(index)
     roster = gradebook.load_roster(options.roster) if options.roster else None
-    written.append(gradebook.write_grades_csv(run, out_dir, exercises=course.exercises(), roster=roster))
-    if options.layout != "plain":
-        written.append(gradebook.write_grades_csv(run, out_dir, exercises=course.exercises(), roster=roster,
-                                                  layout=options.layout,
-                                                  assignment=options.assignment))
-    if options.junit is not None:
-        written.append(junit.write_junit(run, options.junit, reveal=options.reveal))
-    flush_all()  # the pages reach the disk before the results.json that lists them
-    written.append(results_json.save_results_text(out_dir, texts["results"]))
+    with contextlib.ExitStack() as files:
+        outputs = _ClassOutputs(run, out_dir, options, files)
+        written = _write_pages(run, out_dir, options, lambda: None, outputs)
+        written += outputs.finish(roster)
+        flush_all()  # the pages reach the disk before the results.json that lists them
+        written.append(outputs.commit_results())
     if options.step_summary is not None:
         with options.step_summary.open("a", encoding="utf-8") as summary:
-            summary.write(step_summary.github_summary_markdown(run, reveal=options.reveal) + "\n")
-    return written
+            summary.writelines(f"{line}\n" for line in outputs.summary.lines())
+            summary.write("\n")
+    return Written(written, outputs.book)
+
+
+class _ClassOutputs:
+    """Every output about the class as a whole, fed one submission at a time."""
+
+    def __init__(self, run: GradeRun, out_dir: Path, options: OutputOptions,
+                 files: contextlib.ExitStack) -> None:
+        self._run, self._out_dir, self._options, self._files = run, out_dir, options, files
+        self.book = gradebook.Gradebook()
+        self._index = IndexBuilder()
+        self.summary = step_summary.SummaryBuilder(reveal=options.reveal, warnings=run.warnings)
+        self._results: results_json.ResultsWriter | None = None
+        self._junit: junit.JunitWriter | None = None
+
+    def start(self) -> None:
+        """Open the files written during the pass: after the render workers are forked, so
+        that none of them inherits one."""
+        self._results = self._files.enter_context(results_json.ResultsWriter(
+            self._out_dir, self._run, include_timings=self._options.include_timings))
+        if self._options.junit is not None:
+            self._junit = self._files.enter_context(
+                junit.JunitWriter(self._options.junit, self._run, reveal=self._options.reveal))
+
+    def add(self, result: SubmissionResult) -> None:
+        """Feed one submission to every output."""
+        assert self._results is not None, "start() opens the files first"
+        totals = tally(result)
+        self.book.add(totals)
+        self._index.add(result, totals)
+        if self._options.step_summary is not None:
+            self.summary.add(result, totals)
+        self._results.add(result)
+        if self._junit is not None:
+            self._junit.add(result)
+
+    def finish(self, roster: gradebook.Roster | None) -> list[Path]:
+        """Write index.html, the gradebooks and the JUnit report; their paths."""
+        index = self._out_dir / "index.html"
+        page = self._index.page(run_footer(self._run))
+        write_text_atomic(index, html.render_index_page(html.make_environment(), page))
+        written = [index, gradebook.write_grades_csv(self.book, self._out_dir,
+                                                     exercises=course.exercises(), roster=roster)]
+        if self._options.layout != "plain":
+            written.append(gradebook.write_grades_csv(
+                self.book, self._out_dir, exercises=course.exercises(), roster=roster,
+                layout=self._options.layout, assignment=self._options.assignment))
+        if self._junit is not None:
+            written.append(self._junit.finish())
+        return written
+
+    def commit_results(self) -> Path:
+        """Put results.json in place."""
+        assert self._results is not None, "start() opens the files first"
+        return self._results.commit()
 
 
 #: The run being rendered, inherited by forked render workers instead of being pickled to them.
@@ -87,15 +152,29 @@ PAGES_PER_JOB = 100
 WARM_PAGES = 2
 
 
+def write_pages(run: GradeRun, out_dir: Path, options: OutputOptions) -> list[Path]:
+    """Only the feedback pages: a slice's part of a class whose other outputs are written
+    later, for the whole class at once."""
+    return _write_pages(run, out_dir, options, lambda: None)
+
+
 def _write_pages(run: GradeRun, out_dir: Path, options: OutputOptions,
-                 meanwhile: Callable[[], None]) -> list[Path]:
-    """Every student's feedback page, and `meanwhile()` run alongside; for a large class `jobs`
-    forked workers render the pages while this process runs `meanwhile()`."""
+                 meanwhile: Callable[[], None], outputs: _ClassOutputs | None = None) -> list[Path]:
+    """Every student's feedback page, with the one pass over the class that feeds `outputs`
+    made alongside, and then `meanwhile()`; for a large class `jobs` forked workers render the
+    pages while this process makes the pass and runs `meanwhile()`."""
     global _RUN
     count = len(run.submissions)
     jobs = min(options.jobs, max(1, count // PAGES_PER_JOB))
     if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        pages = _render_range(run, out_dir, options.reveal, 0, count)
+        env = html.make_environment()
+        if outputs is not None:
+            outputs.start()
+        pages = []
+        for result in run.submissions:  # each page in the same pass
+            pages.append(_render_page(env, run, result, out_dir, options.reveal))
+            if outputs is not None:
+                outputs.add(result)
         meanwhile()
         return pages
     # Pages rendered before the fork leave compiled templates and the class's most common charts
@@ -108,6 +187,10 @@ def _write_pages(run: GradeRun, out_dir: Path, options: OutputOptions,
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
             parts = pool.map(_render_forked, [(out_dir, options.reveal, i, min(count, i + step))
                                               for i in range(WARM_PAGES, count, step)])
+            if outputs is not None:
+                outputs.start()
+                for result in run.submissions:
+                    outputs.add(result)
             meanwhile()
             return pages + [page for part in parts for page in part]
     finally:
@@ -121,16 +204,19 @@ def _render_forked(task: tuple[Path, str, int, int]) -> list[Path]:
 
 def _render_range(run: GradeRun, out_dir: Path, reveal: str, start: int, stop: int) -> list[Path]:
     env = html.make_environment()
-    pages = []
-    for result in run.submissions[start:stop]:
-        page = safe_child(out_dir, result.id, "feedback.html")
-        page.parent.mkdir(exist_ok=True)
-        # Flushed to disk all at once by write_all, before results.json (an fsync per page
-        # was half the time of writing it).
-        write_text_atomic(page, html.render_feedback(env, run, result, reveal=reveal),
-                          durable=False)
-        pages.append(page)
-    return pages
+    # One result at a time, by index: a slice of a class read from disk could be read whole.
+    return [_render_page(env, run, run.submissions[i], out_dir, reveal)
+            for i in range(start, stop)]
+
+
+def _render_page(env: jinja2.Environment, run: GradeRun, result: SubmissionResult,
+                 out_dir: Path, reveal: str) -> Path:
+    page = safe_child(out_dir, result.id, "feedback.html")
+    page.parent.mkdir(exist_ok=True)
+    # Flushed to disk all at once by write_outputs, before results.json (an fsync per page
+    # was half the time of writing it).
+    write_text_atomic(page, html.render_feedback(env, run, result, reveal=reveal), durable=False)
+    return page
 
 
 def _remove_stale_temporaries(out_dir: Path) -> None:
@@ -141,16 +227,22 @@ def _remove_stale_temporaries(out_dir: Path) -> None:
                 stale.unlink()
 
 
-def gradebook_warnings(run: GradeRun, options: OutputOptions) -> list[str]:
-    """What the instructor must know before importing the LMS file written for run."""
+def gradebook_warnings(run: GradeRun, options: OutputOptions,
+                       book: gradebook.Gradebook | None = None) -> list[str]:
+    """What the instructor must know before importing the LMS file written for run; book, when
+    given, is write_outputs's (Written.book), which spares a pass over the class."""
     roster = gradebook.load_roster(options.roster) if options.roster else None
-    return gradebook.import_warnings(run, roster, options.layout, options.assignment)
+    return gradebook.import_warnings(run if book is None else book, roster, options.layout,
+                                     options.assignment)
 
 
-def summary_lines(run: GradeRun, out_dir: Path, seconds: float, reused: set[str]) -> list[str]:
-    """What a run prints when it ends; `reused` holds the ids whose earlier results were kept."""
-    graded = [s for s in run.submissions if s.status == "graded"]
-    errors = len(run.submissions) - len(graded)
+def summary_lines(run: GradeRun, out_dir: Path, seconds: float, reused: set[str],
+                  book: gradebook.Gradebook | None = None) -> list[str]:
+    """What a run prints when it ends; `reused` holds the ids whose earlier results were kept;
+    book, when given, is write_outputs's (Written.book), which spares a pass over the class."""
+    students = (gradebook.Gradebook.of(run) if book is None else book).tallies
+    graded = [s for s in students if s.status == "graded"]
+    errors = len(students) - len(graded)
     mean = (sum(s.score / s.max_score for s in graded if s.max_score) / len(graded) * 100
             if graded else 0.0)
     # The reused results were graded by an earlier run: counted apart, so the time reads right.
@@ -168,7 +260,7 @@ def summary_lines(run: GradeRun, out_dir: Path, seconds: float, reused: set[str]
 
 #: Files written straight into the output folder, which --junit must not name.
 OUT_FILES = frozenset({"results.json", "grades.csv", "grades-canvas.csv", "grades-moodle.csv",
-                       "index.html", ".grade-cache.json"})
+                       "index.html", ".parts", ".shards"})
 
 
 class OutputError(UsageError):

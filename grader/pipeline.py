@@ -21,11 +21,11 @@ from typing import TypeVar
 from grader import __version__, incremental, submissions
 from grader.engine import SHARD_GRANULE, GradeOptions, Judges
 from grader.errors import UsageError
-from grader import outputs
-from grader.outputs import OutputOptions, write_all
+from grader.outputs import OutputOptions, write_outputs, write_pages
 from grader.parts import PARTS_DIR, PartHeader, PartIndex, PartResults, now_ns, write_complete
 from grader.parts import write_part
 from grader.records import GradeRun, Submission
+from grader.reports.gradebook import Gradebook
 from grader.results import ShardResults, isolation_warnings, shard_results
 
 T = TypeVar("T")
@@ -86,6 +86,9 @@ class RunReport:
     """Parts that were ignored, and why."""
     stale: bool
     """Parts were there, but made with other material or options: nothing could be reused."""
+    book: Gradebook | None
+    """Every submission's totals, gathered while the outputs were written (None for a shard,
+    which writes only its pages)."""
 
 
 def header_for(ids: Sequence[str], options: GradeOptions, shard: Shard | None) -> PartHeader:
@@ -156,14 +159,15 @@ def grade(plan: RunPlan, on_done: Callable[[str], None], *,
     index.add_folder(parts_dir, accept=header)
     ids = [s.id for s in chosen]
     run = _run(index, ids, options.seed)
+    book = None
     if plan.shard is not None:
-        outputs._write_pages(run, plan.out_dir, plan.output, lambda: None)
+        write_pages(run, plan.out_dir, plan.output)
     else:
-        write_all(run, plan.out_dir, plan.output)
+        book = write_outputs(run, plan.out_dir, plan.output).book
     write_complete(parts_dir, header, ids)
     _prune(parts_dir, index, ids)
     return RunReport(run=run, total=len(ids), reused=reused, notes=tuple(earlier.notes),
-                     stale=stale)
+                     stale=stale, book=book)
 
 
 def _run(index: PartIndex, ids: list[str], seed: int) -> GradeRun:

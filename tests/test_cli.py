@@ -78,7 +78,7 @@ def test_grade_alone_lists_the_commands() -> None:
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.startswith("Usage: grade [OPTIONS] COMMAND [ARGS]...\n")
     listed = re.findall(r"^  ([a-z-]+)  ", done.stderr.split("Commands:\n", 1)[1], re.M)
-    assert listed == ["check", "course", "gradescope", "gradescope-package", "handout",
+    assert listed == ["check", "course", "gradescope", "gradescope-package", "handout", "merge",
                       "new-exercise", "run"]
 
 

@@ -76,6 +76,11 @@ def exercise_order(tests: Iterable[TestOutcome]) -> tuple[str, ...]:
     return _in_order(dict.fromkeys(t.exercise for t in tests))
 
 
+def known_order(exercises: Iterable[str]) -> tuple[str, ...]:
+    """The named exercises as exercise_order orders them (repeats dropped)."""
+    return _in_order(dict.fromkeys(exercises))
+
+
 def _in_order(seen: Mapping[str, object]) -> tuple[str, ...]:
     known = course.exercises()
     return tuple([e for e in known if e in seen] + [e for e in seen if e not in known])

@@ -14,17 +14,19 @@ spreadsheet formula injection: a leading = + - @ tab or carriage return gets an 
 from __future__ import annotations
 
 import csv
-import io
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader import course
-from grader.atomic import safe_child, write_text_atomic
+from grader.atomic import AtomicFile, safe_child
 from grader.errors import UsageError
-from grader.records import GradeRun, SubmissionResult
+from grader.records import GradeRun
+from grader.reports.roster import ROSTER_FIELDS as ROSTER_FIELDS, Roster as Roster
+from grader.reports.roster import RosterEntry, load_roster as load_roster
+from grader.reports.tally import Tally, tally
 
 LAYOUTS = ("plain", "canvas", "moodle")
 DEFAULT_ASSIGNMENT = "Exercises"
@@ -33,44 +35,7 @@ _WITH_ID = re.compile(r"(.*\S)\s*\((\d+)\)")
 #: Students a warning names before it says how many more there are.
 _NAMED = 10
 
-#: Optional roster columns, in the order they appear in the plain layout.
-ROSTER_FIELDS = ("name", "email", "sis_id", "lms_id", "section")
-#: Other spellings accepted in a roster header (lower-cased, spaces as underscores).
-_ALIASES = {
-    "student": "name",
-    "full_name": "name",
-    "email_address": "email",
-    "sis_user_id": "sis_id",
-    "id_number": "sis_id",
-    "canvas_id": "lms_id",
-    "moodle_id": "lms_id",
-}
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-@dataclass(frozen=True)
-class RosterEntry:
-    """One enrolled student as listed in the roster file."""
-
-    id: str
-    """Submission id this student's work is filed under."""
-    name: str = ""
-    email: str = ""
-    sis_id: str = ""
-    """Institution (SIS) id; Canvas 'SIS User ID', Moodle 'ID number'."""
-    lms_id: str = ""
-    """The learning platform's own user id; Canvas 'ID'."""
-    section: str = ""
-
-
-@dataclass(frozen=True)
-class Roster:
-    """The class list the gradebook is written against."""
-
-    entries: tuple[RosterEntry, ...]
-    """Students in file order."""
-    columns: tuple[str, ...]
-    """Which of ROSTER_FIELDS the file had, in ROSTER_FIELDS order."""
 
 
 def neutralise(cell: str) -> str:
@@ -103,76 +68,47 @@ def _fmt(value: float) -> str:
     return "0" if text in ("", "-0") else text
 
 
-# -- roster -------------------------------------------------------------------------------------
-
-
-def _roster_header(raw: Sequence[str] | None, path: Path) -> dict[str, str]:
-    """Map the file's header cells to roster field names; UsageError without an id column."""
-    if not raw:
-        raise UsageError(f"roster {path} is empty; it needs a header row with an 'id' column")
-    mapping: dict[str, str] = {}
-    for cell in raw:
-        key = cell.strip().lower().replace(" ", "_")
-        key = _ALIASES.get(key, key)
-        if key in ("id", *ROSTER_FIELDS) and key not in mapping.values():
-            mapping[cell] = key
-    if "id" not in mapping.values():
-        found = ", ".join(repr(c) for c in raw)
-        raise UsageError(f"roster {path} has no 'id' column (header has {found})")
-    return mapping
-
-
-def _roster_rows(path: Path) -> Iterator[tuple[int, dict[str, str], dict[str | None, object]]]:
-    """(line number, header mapping, raw row) for each data row of the roster."""
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            mapping = _roster_header(reader.fieldnames, path)
-            try:
-                for row in reader:
-                    yield reader.line_num, mapping, dict(row)
-            except csv.Error as exc:
-                raise UsageError(f"roster {path}, line {reader.line_num}: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read roster {path}: {exc}") from None
-
-
-def _roster_entry(
-    line: int, mapping: dict[str, str], row: dict[str | None, object], path: Path
-) -> RosterEntry:
-    """Turn one raw row into a RosterEntry; UsageError with the line number when malformed."""
-    if None in row:
-        raise UsageError(f"roster {path}, line {line}: more cells than the header has columns")
-    if any(value is None for value in row.values()):
-        raise UsageError(f"roster {path}, line {line}: fewer cells than the header has columns")
-    fields = {mapping[k]: str(v).strip() for k, v in row.items() if k in mapping}
-    if not fields.get("id"):
-        raise UsageError(f"roster {path}, line {line}: the id cell is empty")
-    return RosterEntry(**fields)
-
-
-def load_roster(path: Path) -> Roster:
-    """Read a roster CSV: an 'id' column plus any of name, email, sis_id, lms_id, section."""
-    path = Path(path)
-    entries: list[RosterEntry] = []
-    seen: dict[str, int] = {}
-    mapping: dict[str, str] = {}
-    for line, mapping, row in _roster_rows(path):
-        entry = _roster_entry(line, mapping, row, path)
-        if entry.id in seen:
-            first = seen[entry.id]
-            raise UsageError(f"roster {path}, line {line}: id {entry.id!r} already on line {first}")
-        seen[entry.id] = line
-        entries.append(entry)
-    if not mapping:
-        # A header-only file yields no rows; read the header again to still validate it.
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            mapping = _roster_header(next(csv.reader(handle), None), path)
-    present = set(mapping.values())
-    return Roster(tuple(entries), tuple(f for f in ROSTER_FIELDS if f in present))
-
-
 # -- rows ---------------------------------------------------------------------------------------
+
+
+class Gradebook:
+    """Every submission's totals, gathered one at a time: all that the gradebook files are made
+    of, so that writing them holds no result."""
+
+    def __init__(self) -> None:
+        self.tallies: list[Tally] = []
+        """One per submission, in the order added."""
+        self._exercises: set[str] = set()
+        self._run_max: float | None = None
+
+    @classmethod
+    def of(cls, run: GradeRun) -> Gradebook:
+        """The gradebook of run, from one pass over its submissions."""
+        book = cls()
+        for result in run.submissions:
+            book.add(tally(result))
+        return book
+
+    def add(self, totals: Tally) -> None:
+        """Count one more submission."""
+        self.tallies.append(totals)
+        self._exercises.update(name for name, _, _ in totals.exercises)
+        # As max() picks among equals (0.0 and -0.0): the first one stays.
+        if self._run_max is None or totals.max_score > self._run_max:
+            self._run_max = totals.max_score
+
+    def exercise_columns(self, exercises: Sequence[str]) -> list[str]:
+        """The exercises, in the given order, that have at least one test in the run."""
+        return [e for e in exercises if e in self._exercises]
+
+    @property
+    def run_max(self) -> float:
+        """Points available in the run, used for students who submitted nothing."""
+        return 0.0 if self._run_max is None else self._run_max
+
+
+def _book(run: GradeRun | Gradebook) -> Gradebook:
+    return run if isinstance(run, Gradebook) else Gradebook.of(run)
 
 
 @dataclass(frozen=True)
@@ -180,7 +116,9 @@ class _Row:
     """One line of the gradebook: a roster student, a submission, or both."""
 
     entry: RosterEntry | None
-    result: SubmissionResult | None
+    """The roster's line, if the student is on the roster."""
+    result: Tally | None
+    """The submission's totals, if there is a submission."""
     status: str
     """graded, error, missing (on the roster, nothing submitted) or not_in_roster."""
 
@@ -198,82 +136,65 @@ class _Row:
         return self.result.score if self.result is not None else 0.0
 
 
-def _rows(run: GradeRun, roster: Roster | None) -> list[_Row]:
+def _rows(book: Gradebook, roster: Roster | None) -> Iterator[_Row]:
     """Roster students in roster order, then submissions the roster does not list."""
     if roster is None:
-        return [_Row(None, s, s.status) for s in run.submissions]
-    by_id = {s.id: s for s in run.submissions}
-    rows: list[_Row] = []
+        yield from (_Row(None, s, s.status) for s in book.tallies)
+        return
+    by_id = {s.id: s for s in book.tallies}
     for entry in roster.entries:
         result = by_id.pop(entry.id, None)
-        rows.append(_Row(entry, result, result.status if result else "missing"))
+        yield _Row(entry, result, result.status if result else "missing")
     # Keep unlisted submissions rather than drop them: a typo in the roster must stay visible.
-    rows.extend(_Row(None, s, "not_in_roster") for s in run.submissions if s.id in by_id)
-    return rows
+    yield from (_Row(None, s, "not_in_roster") for s in book.tallies if s.id in by_id)
 
 
-def _exercise_columns(run: GradeRun, exercises: Sequence[str]) -> list[str]:
-    """The exercises, in the given order, that have at least one test in the run."""
-    seen = {t.exercise for s in run.submissions for t in s.tests}
-    return [e for e in exercises if e in seen]
-
-
-def _exercise_points(result: SubmissionResult | None, exercise: str) -> float:
+def _exercise_points(result: Tally | None, exercise: str) -> float:
     """Points a submission earned in one exercise."""
-    if result is None:
-        return 0.0
-    return sum(t.score for t in result.tests if t.exercise == exercise)
-
-
-def _run_max(run: GradeRun) -> float:
-    """Points available in the run, used for students who submitted nothing."""
-    return max((s.max_score for s in run.submissions), default=0.0)
+    found = result.points(exercise) if result is not None else None
+    return found[0] if found is not None else 0.0
 
 
 def _plain_table(
-    run: GradeRun, exercises: Sequence[str], roster: Roster | None
-) -> list[list[str]]:
+    book: Gradebook, exercises: Sequence[str], roster: Roster | None
+) -> Iterator[list[str]]:
     """Header and rows of the plain layout."""
-    columns = _exercise_columns(run, exercises)
+    columns = book.exercise_columns(exercises)
     extra = list(roster.columns) + ["status"] if roster is not None else []
-    table = [["id", *extra, "score", "max_score", "percent", *columns]]
-    run_max = _run_max(run)
-    for row in _rows(run, roster):
-        maximum = row.result.max_score if row.result is not None else run_max
+    yield ["id", *extra, "score", "max_score", "percent", *columns]
+    for row in _rows(book, roster):
+        maximum = row.result.max_score if row.result is not None else book.run_max
         cells = [neutralise(row.id)]
         if roster is not None:
             entry = row.entry or RosterEntry(id=row.id)
             cells += [neutralise(getattr(entry, f)) for f in roster.columns] + [row.status]
         cells += [_fmt(row.score), _fmt(maximum), _fmt(percent(row.score, maximum))]
         cells += [_fmt(_exercise_points(row.result, e)) for e in columns]
-        table.append(cells)
-    return table
+        yield cells
 
 
-def _canvas_table(run: GradeRun, roster: Roster | None, assignment: str) -> list[list[str]]:
+def _canvas_table(book: Gradebook, roster: Roster | None, assignment: str) -> Iterator[list[str]]:
     """Header and rows of the Canvas gradebook import layout."""
-    table = [["Student", "ID", "SIS User ID", "SIS Login ID", "Section", assignment]]
-    for row in _rows(run, roster):
+    yield ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", assignment]
+    for row in _rows(book, roster):
         entry = row.entry
         if entry is None:
             # No roster line: the submission id is the only identity we have; Canvas's import
             # preview lists it as unmatched unless submissions are named by SIS User ID.
             entry = RosterEntry(id=row.id, name=row.id, sis_id=row.id)
         cells = [entry.name or entry.id, entry.lms_id, entry.sis_id, "", entry.section]
-        table.append([neutralise(c) for c in cells] + [_fmt(row.score)])
-    return table
+        yield [neutralise(c) for c in cells] + [_fmt(row.score)]
 
 
-def _moodle_table(run: GradeRun, roster: Roster | None, assignment: str) -> list[list[str]]:
+def _moodle_table(book: Gradebook, roster: Roster | None, assignment: str) -> Iterator[list[str]]:
     """Header and rows of the Moodle CSV grade import layout (rows Moodle cannot match left out:
     see moodle_left_out)."""
-    table = [["Email address", "ID number", assignment]]
-    for row in _rows(run, roster):
+    yield ["Email address", "ID number", assignment]
+    for row in _rows(book, roster):
         if roster is not None and _moodle_blank(row):
             continue
         entry = row.entry if row.entry is not None else RosterEntry(id=row.id, sis_id=row.id)
-        table.append([neutralise(entry.email), neutralise(entry.sis_id), _fmt(row.score)])
-    return table
+        yield [neutralise(entry.email), neutralise(entry.sis_id), _fmt(row.score)]
 
 
 def _moodle_blank(row: _Row) -> bool:
@@ -281,7 +202,7 @@ def _moodle_blank(row: _Row) -> bool:
     return row.entry is None or not (row.entry.email or row.entry.sis_id)
 
 
-def moodle_left_out(run: GradeRun, roster: Roster | None) -> list[str]:
+def moodle_left_out(run: GradeRun | Gradebook, roster: Roster | None) -> list[str]:
     """The students grades-moodle.csv leaves out, each with why: with a roster, a row is matched
     by the roster's email or sis_id, and one with neither would only be refused by Moodle's
     import (without a roster every row is kept, its ID number being the submission id)."""
@@ -289,7 +210,7 @@ def moodle_left_out(run: GradeRun, roster: Roster | None) -> list[str]:
         return []
     return [f"{row.id} (not on the roster)" if row.entry is None
             else f"{row.id} (no email or sis_id in the roster)"
-            for row in _rows(run, roster) if _moodle_blank(row)]
+            for row in _rows(_book(run), roster) if _moodle_blank(row)]
 
 
 def _course_title() -> str:
@@ -325,7 +246,7 @@ def assignment_header(layout: str, name: str | None, assignment_id: int | None) 
     return f"{title} ({assignment_id})"
 
 
-def import_warnings(run: GradeRun, roster: Roster | None, layout: str,
+def import_warnings(run: GradeRun | Gradebook, roster: Roster | None, layout: str,
                     assignment: str) -> list[str]:
     """What the instructor must know before importing the file the layout writes, one line each."""
     if layout == "canvas" and _WITH_ID.fullmatch(assignment) is None:
@@ -342,15 +263,15 @@ def import_warnings(run: GradeRun, roster: Roster | None, layout: str,
             "roster to import them"]
 
 
-def _csv_text(table: list[list[str]]) -> str:
-    """RFC 4180 CSV (CRLF line ends, minimal quoting) for a table of strings."""
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows(table)
-    return buffer.getvalue()
+def _write_csv(path: Path, table: Iterable[list[str]]) -> None:
+    """Write RFC 4180 CSV (CRLF line ends, minimal quoting) atomically, a row at a time."""
+    with AtomicFile(path) as out:
+        csv.writer(out, lineterminator="\r\n").writerows(table)
+        out.commit()
 
 
 def write_grades_csv(
-    run: GradeRun,
+    run: GradeRun | Gradebook,
     out_dir: Path,
     *,
     exercises: Sequence[str],
@@ -381,17 +302,19 @@ def write_grades_csv(
     neither an email nor a sis_id (submissions not on the roster among them) are left out, since
     Moodle could not match them (see moodle_left_out and import_warnings).
 
-    In every layout students with no submission get 0.
+    In every layout students with no submission get 0. run may be a Gradebook gathered while
+    the class went by, instead of the run.
     """
-    if layout == "plain":
-        table, name = _plain_table(run, exercises, roster), "grades.csv"
-    elif layout == "canvas":
-        table, name = _canvas_table(run, roster, assignment), "grades-canvas.csv"
-    elif layout == "moodle":
-        table, name = _moodle_table(run, roster, assignment), "grades-moodle.csv"
-    else:
+    if layout not in LAYOUTS:
         raise UsageError(f"unknown gradebook layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
+    book = _book(run)
+    if layout == "plain":
+        table, name = _plain_table(book, exercises, roster), "grades.csv"
+    elif layout == "canvas":
+        table, name = _canvas_table(book, roster, assignment), "grades-canvas.csv"
+    else:
+        table, name = _moodle_table(book, roster, assignment), "grades-moodle.csv"
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     path = safe_child(out_dir, name)
-    write_text_atomic(path, _csv_text(table))
+    _write_csv(path, table)
     return path

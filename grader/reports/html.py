@@ -24,7 +24,7 @@ from markupsafe import Markup
 from grader import course, paths
 from grader.records import GradeRun, SubmissionResult
 from grader.reports.context import REVEALS, Reveal, feedback_page
-from grader.reports.index_context import index_page
+from grader.reports.index_context import IndexPage, index_page
 
 SORT_SCRIPT_TEMPLATE = "_sort_table.js.j2"
 SHARED_CHARS = 4_000_000
@@ -114,12 +114,17 @@ def render_feedback(env: jinja2.Environment, run: GradeRun, result: SubmissionRe
 
 def render_index(env: jinja2.Environment, run: GradeRun) -> str:
     """The class summary page, linking to every student's feedback page."""
+    return render_index_page(env, index_page(run))
+
+
+def render_index_page(env: jinja2.Environment, page: IndexPage) -> str:
+    """The class summary page of a view model gathered beforehand (see IndexBuilder)."""
     script = env.get_template(SORT_SCRIPT_TEMPLATE).render()
     # The page's Content-Security-Policy allows this one script by its hash and no other, so
     # even a student id that slipped past escaping could not run code on the instructor's page.
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
     return env.get_template("index.html.j2").render(
-        page=index_page(run), sort_script=Markup(script), script_hash=f"sha256-{digest}")
+        page=page, sort_script=Markup(script), script_hash=f"sha256-{digest}")
 
 
 def _reveal(reveal: str) -> Reveal:

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import io
 import re
+import tempfile
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
-from grader.atomic import write_bytes_atomic
+from grader.atomic import AtomicFile
 from grader.records import GradeRun, SubmissionResult, TestOutcome
 from grader.reports.context import (
     REVEALS,
@@ -124,17 +126,15 @@ def _testcase(suite: ET.Element, result_id: str, item: ShownTest, reveal: Reveal
     node.text = _xml_text(detail)
 
 
-def _suite(
-    parent: ET.Element, run: GradeRun, result: SubmissionResult, reveal: Reveal
-) -> tuple[int, int, int]:
-    """Append one <testsuite> for result; returns (tests, failures, errors)."""
+def _suite(run: GradeRun, result: SubmissionResult,
+           reveal: Reveal) -> tuple[ET.Element, int, int, int]:
+    """One <testsuite> for result, and its (tests, failures, errors)."""
     tests = list(result.tests)
     failures = sum(t.outcome == "failed" for t in tests)
     errors = sum(t.outcome in ("error", "timeout") for t in tests)
     count = len(tests) or (1 if result.status == "error" else 0)
     errors += 1 if result.status == "error" and not tests else 0
-    suite = ET.SubElement(
-        parent,
+    suite = ET.Element(
         "testsuite",
         name=_xml_text(result.id),
         tests=str(count),
@@ -159,26 +159,98 @@ def _suite(
         )
         message = result.error or "the submission could not be graded"
         ET.SubElement(case, "error", message=_xml_text(message), type="ungradable")
-    return count, failures, errors
+    return suite, count, failures, errors
+
+
+class JunitStream:
+    """The JUnit XML document made one <testsuite> at a time: add() serialises each submission's
+    suite into `body` at once, finish() writes the document, whose root carries the totals.
+
+    The bytes are those of the whole tree indented and written by ElementTree: each suite is
+    indented as the second level of that tree, and the separators around it are the ones
+    ET.indent gives the root's children."""
+
+    def __init__(self, run: GradeRun, body: IO[bytes], *, reveal: str = "none") -> None:
+        self._run = run
+        self._level = reveal_level(reveal)
+        self._body = body
+        self._suites = 0
+        self._totals = [0, 0, 0]
+        self._time: float = 0  # as sum() adds, from the int 0, every test in class order
+
+    def add(self, result: SubmissionResult) -> None:
+        """Serialise the suite of one more submission."""
+        suite, *counts = _suite(self._run, result, self._level)
+        for i, n in enumerate(counts):
+            self._totals[i] += n
+        for test in result.tests:
+            self._time += test.duration
+        self._suites += 1
+        ET.indent(suite, level=1)
+        self._body.write(_ROOT_INDENT + ET.tostring(suite, encoding="unicode").encode("utf-8"))
+
+    def finish(self, write: Callable[[bytes], object]) -> None:
+        """Hand the whole document to write, piece by piece; body is read from its start."""
+        root = ET.Element("testsuites", name="grader")
+        for key, value in zip(("tests", "failures", "errors"), self._totals):
+            root.set(key, str(value))
+        root.set("time", _seconds(self._time))
+        head = io.BytesIO()
+        ET.ElementTree(root).write(head, encoding="utf-8", xml_declaration=True)
+        if not self._suites:  # the root is an empty element
+            write(head.getvalue() + b"\n")
+            return
+        write(head.getvalue().removesuffix(b" />") + b">")
+        self._body.seek(0)
+        while chunk := self._body.read(_CHUNK):
+            write(chunk)
+        write(b"\n</testsuites>\n")
+
+
+_ROOT_INDENT = b"\n  "
+"""What ET.indent puts before each child of the root."""
+_CHUNK = 1 << 20
 
 
 def junit_bytes(run: GradeRun, *, reveal: str = "none") -> bytes:
     """The JUnit XML document for run, UTF-8 encoded with an XML declaration."""
-    level = reveal_level(reveal)
-    root = ET.Element("testsuites", name="grader")
-    totals = [0, 0, 0]
+    stream = JunitStream(run, io.BytesIO(), reveal=reveal)
     for result in run.submissions:
-        for i, n in enumerate(_suite(root, run, result, level)):
-            totals[i] += n
-    root.set("tests", str(totals[0]))
-    root.set("failures", str(totals[1]))
-    root.set("errors", str(totals[2]))
-    all_tests = (t for s in run.submissions for t in s.tests)
-    root.set("time", _seconds(sum(t.duration for t in all_tests)))
-    ET.indent(root)
-    buffer = io.BytesIO()
-    ET.ElementTree(root).write(buffer, encoding="utf-8", xml_declaration=True)
-    return buffer.getvalue() + b"\n"
+        stream.add(result)
+    out = io.BytesIO()
+    stream.finish(out.write)
+    return out.getvalue()
+
+
+class JunitWriter:
+    """write_junit one submission at a time: add() each, then finish(); leaving the `with`
+    block unfinished leaves path as it was.
+
+    The suites wait in an unnamed temporary file beside path (the totals that head the document
+    are known only after the last one), so memory holds one suite at a time."""
+
+    def __init__(self, path: Path, run: GradeRun, *, reveal: str = "none") -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._body = tempfile.TemporaryFile(dir=self.path.parent)
+        self._stream = JunitStream(run, self._body, reveal=reveal)
+
+    def add(self, result: SubmissionResult) -> None:
+        """Add one more submission's suite."""
+        self._stream.add(result)
+
+    def finish(self) -> Path:
+        """Write the report to path atomically; its path."""
+        with AtomicFile(self.path) as out:
+            self._stream.finish(out.write_bytes)
+            out.commit()
+        return self.path
+
+    def __enter__(self) -> JunitWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._body.close()
 
 
 def write_junit(run: GradeRun, path: Path, *, reveal: str = "none") -> Path:
@@ -187,7 +259,7 @@ def write_junit(run: GradeRun, path: Path, *, reveal: str = "none") -> Path:
     CI pages are often readable by students: reveal ("none", "names" or "all", as for the
     feedback pages) says how much of the hidden tests it shows.
     """
-    data = junit_bytes(run, reveal=reveal)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    write_bytes_atomic(Path(path), data)
-    return Path(path)
+    with JunitWriter(path, run, reveal=reveal) as writer:
+        for result in run.submissions:
+            writer.add(result)
+        return writer.finish()

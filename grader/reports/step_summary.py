@@ -10,13 +10,21 @@ tests failed and gives the lesson's words, never their names or messages.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from grader.check import FunctionSummary
 from grader.records import GradeRun, SubmissionResult, TestOutcome
-from grader.reports.context import Reveal, exercise_order, fix_items, fmt_percent, fmt_points
+from grader.reports.context import (
+    Reveal,
+    exercise_order,
+    fix_items,
+    fmt_percent,
+    fmt_points,
+    known_order,
+)
 from grader.reports.junit import reveal_level, shown_tests
+from grader.reports.tally import Tally, tally
 
 # Backslash-escaping these keeps student text literal: no tables split by '|', no HTML, no links.
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|&#~!])")
@@ -137,22 +145,54 @@ def _section(result: SubmissionResult, reveal: Reveal) -> list[str]:
     return lines
 
 
-def _class_table(run: GradeRun, columns: Sequence[str]) -> list[str]:
+def _class_table(students: Sequence[Tally], columns: Sequence[str]) -> Iterator[str]:
     """With several submissions, a table of everyone's scores by exercise comes first."""
-    lines = [
-        "| " + " | ".join(["Student", "Score", *(md_cell(c) for c in columns)]) + " |",
-        "|" + "---|" * (2 + len(columns)),
-    ]
-    for result in run.submissions:
-        cells = [md_cell(result.id), "not graded" if result.status == "error" else
-                 f"{_points(result.score, result.max_score)} "
-                 f"({fmt_percent(result.score, result.max_score)})"]
+    yield "| " + " | ".join(["Student", "Score", *(md_cell(c) for c in columns)]) + " |"
+    yield "|" + "---|" * (2 + len(columns))
+    for student in students:
+        cells = [md_cell(student.id), "not graded" if student.status == "error" else
+                 f"{_points(student.score, student.max_score)} "
+                 f"({fmt_percent(student.score, student.max_score)})"]
         for exercise in columns:
-            mine = [t for t in result.tests if t.exercise == exercise]
-            cells.append(_points(sum(t.score for t in mine), sum(t.max_score for t in mine))
-                         if mine else "–")
-        lines.append("| " + " | ".join(cells) + " |")
-    return lines
+            found = student.points(exercise)
+            cells.append(_points(*found) if found is not None else "–")
+        yield "| " + " | ".join(cells) + " |"
+
+
+class SummaryBuilder:
+    """github_summary_markdown gathered one submission at a time: per student only its totals
+    are kept, and the sections of the first max_sections submissions."""
+
+    def __init__(self, *, reveal: str = "none", max_sections: int = 50,
+                 warnings: Sequence[str] = ()) -> None:
+        self._level = reveal_level(reveal)
+        self._max_sections = max_sections
+        self._warnings = tuple(warnings)
+        self._students: list[Tally] = []
+        self._columns: dict[str, None] = {}
+        self._sections: list[str] = []
+
+    def add(self, result: SubmissionResult, totals: Tally | None = None) -> None:
+        """Count one more submission; totals, when given, is tally(result)."""
+        totals = tally(result) if totals is None else totals
+        self._students.append(totals)
+        self._columns.update(dict.fromkeys(name for name, _, _ in totals.exercises))
+        if len(self._students) <= self._max_sections:
+            self._sections += _section(result, self._level)
+
+    def lines(self) -> Iterator[str]:
+        """The summary's lines (without their line ends)."""
+        yield "## Grading results"
+        count = len(self._students)
+        if count > 1:
+            yield ""
+            yield from _class_table(self._students, known_order(self._columns))
+        yield from self._sections
+        if count > self._max_sections:
+            left = count - self._max_sections
+            yield from ("", f"…and {left} more submissions: see the table above and results.json.")
+        for warning in self._warnings:
+            yield from ("", f"> Warning: {md_cell(warning)}")
 
 
 def github_summary_markdown(
@@ -166,16 +206,7 @@ def github_summary_markdown(
     Only the first max_sections submissions get a section of their own, so that a whole class
     stays under GitHub's size limit for a step summary; the class table lists everyone.
     """
-    level = reveal_level(reveal)
-    lines = ["## Grading results"]
-    if len(run.submissions) > 1:
-        columns = exercise_order(t for s in run.submissions for t in s.tests)
-        lines += ["", *_class_table(run, columns)]
-    for result in run.submissions[:max_sections]:
-        lines += _section(result, level)
-    if len(run.submissions) > max_sections:
-        left = len(run.submissions) - max_sections
-        lines += ["", f"…and {left} more submissions: see the table above and results.json."]
-    for warning in run.warnings:
-        lines += ["", f"> Warning: {md_cell(warning)}"]
-    return "\n".join(lines) + "\n"
+    builder = SummaryBuilder(reveal=reveal, max_sections=max_sections, warnings=run.warnings)
+    for result in run.submissions:
+        builder.add(result)
+    return "\n".join(builder.lines()) + "\n"
