@@ -2,7 +2,8 @@
 """How `grade` scales with the class: peak memory and throughput for classes of two sizes, and
 the Dask executor against a single run on the same class, all in one session.
 
-    python bench/scale.py [--sizes 1000 10000] [--jobs 2] [--dask-size 1000] [--no-dask]
+    python bench/scale.py [--sizes 1000 10000] [--jobs 2] [--base REV] [--dask-size 1000]
+                          [--no-dask]
 
 For each size, one synthetic class (bench.py's builder, same seed) is graded once by the installed
 `grade` (or `python -m grader`) with `--no-timings --quiet`, watched by bench.py's sampler: the
@@ -10,6 +11,10 @@ peak PSS of the whole process tree, the largest PSS any single process reached (
 judge, sandbox worker, sandbox child), ru_maxrss of the tree (the largest single process) and
 submissions per second. The results are checked like bench.py checks them (full marks exactly for
 the correct students), else exit code 1.
+
+With --base REV, each class is also graded by that git revision (a throwaway worktree, run as
+`python -m grader` from it, as bench/compare.py does), right after this tree's run, so the two
+are measured in the same session on the same class; grades.csv must be the same.
 
 Then, unless --no-dask, the class of --dask-size is graded with `--executor dask` on a local
 cluster of --jobs worker processes (each package of submissions runs `grade run --shard k/N` in a
@@ -23,6 +28,7 @@ smaller's. Submissions per second should not drop with size.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -35,6 +41,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 import bench  # noqa: E402
+import compare  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -51,12 +58,14 @@ class Measured:
     max_rss: int
 
 
-def watched(label: str, command: list[str], size: int) -> Measured:
-    """Run command once, sampling its process tree; exit 1 if it fails."""
+def watched(label: str, command: list[str], size: int, cwd: Path | None = None) -> Measured:
+    """Run command once (in cwd: another version's tree), sampling its process tree; exit 1 if
+    it fails."""
     started = time.perf_counter()
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
-                                stderr=subprocess.STDOUT)
+                                stderr=subprocess.STDOUT, cwd=cwd,
+                                env=compare._env() if cwd else None)
         sampler = bench.TreeSampler(proc.pid)
         sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
@@ -89,8 +98,18 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--dask-size", type=int, default=1000)
     parser.add_argument("--no-dask", action="store_true")
+    parser.add_argument("--base", metavar="REV", help="also grade each class with this revision")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-scale-"))
+    with contextlib.ExitStack() as stack:
+        base = (compare.make_tree("base", stack.enter_context(
+            compare.base_worktree(args.base, work)), args.base) if args.base else None)
+        measured, outs = measure_sizes(work, args, base)
+        report(measured, args, work, outs, base)
+
+
+def measure_sizes(work: Path, args: argparse.Namespace, base: compare.Tree | None,
+                  ) -> tuple[list[Measured], dict[int, Path]]:
     measured: list[Measured] = []
     outs: dict[int, Path] = {}
     for size in args.sizes:
@@ -100,15 +119,38 @@ def main() -> None:
         print(f"grading {size} submissions...", file=sys.stderr)
         measured.append(watched("grade", grade_run(class_dir, out, args.jobs), size))
         print(f"  {bench.check_results(out, students)}", file=sys.stderr)
+        if base is not None:
+            print(f"grading {size} submissions with {base.rev}...", file=sys.stderr)
+            base_out = work / f"base-out-{size}"
+            command = [sys.executable, "-m", "grader", str(class_dir), "--out", str(base_out),
+                       "--jobs", str(args.jobs), "--no-timings", "-q", *base.extra]
+            measured.append(watched(f"base {base.rev}", command, size, cwd=base.path))
+            if compare.grades_differ(base_out / "grades.csv", out / "grades.csv"):
+                sys.exit(f"grades.csv of {base.rev} and of this tree differ ({work})")
+    return measured, outs
+
+
+def report(measured: list[Measured], args: argparse.Namespace, work: Path,
+           outs: dict[int, Path], base: compare.Tree | None) -> None:
     lines = ["| run | submissions | wall s | submissions/s | CPU ms per submission | "
              "peak tree PSS MiB | largest process PSS MiB | ru_maxrss MiB |",
              "|---|---|---|---|---|---|---|---|", *map(row, measured)]
-    if len(measured) > 1:
-        small, large = measured[0], measured[-1]
-        lines.append(f"\nlargest process, {large.size} vs {small.size}: "
-                     f"x{large.largest_process / small.largest_process:.3f}; tree PSS "
-                     f"x{large.peak_tree / small.peak_tree:.3f}; submissions/s "
-                     f"x{(large.size / large.seconds) / (small.size / small.seconds):.3f}")
+    for label in dict.fromkeys(m.label for m in measured):
+        mine = [m for m in measured if m.label == label]
+        if len(mine) > 1:
+            small, large = mine[0], mine[-1]
+            lines.append(f"\n{label}: largest process, {large.size} vs {small.size}: "
+                         f"x{large.largest_process / small.largest_process:.3f}; tree PSS "
+                         f"x{large.peak_tree / small.peak_tree:.3f}; submissions/s "
+                         f"x{(large.size / large.seconds) / (small.size / small.seconds):.3f}")
+    if base is not None:
+        for size in args.sizes:
+            new, old = (next(m for m in measured if m.size == size and m.label == label)
+                        for label in ("grade", f"base {base.rev}"))
+            lines.append(f"\n{size}: this tree against {base.rev}: submissions/s "
+                         f"x{old.seconds / new.seconds:.3f}, largest process "
+                         f"x{new.largest_process / old.largest_process:.3f}, tree PSS "
+                         f"x{new.peak_tree / old.peak_tree:.3f}")
     for m in measured:
         lines.append(f"\n{m.label} {m.size}: largest per kind: {m.largest}")
     if not args.no_dask:
@@ -125,7 +167,7 @@ def dask_comparison(work: Path, args: argparse.Namespace, measured: list[Measure
         out = outs[size] = work / f"out-{size}"
         measured.append(watched("grade", grade_run(class_dir, out, args.jobs), size))
         bench.check_results(out, students)
-    single = next(m for m in measured if m.size == size)
+    single = next(m for m in measured if m.size == size and m.label == "grade")
     out = work / f"dask-{size}"
     print(f"grading {size} submissions on a local Dask cluster...", file=sys.stderr)
     dask = watched("grade --executor dask", grade_run(class_dir, out, args.jobs,
