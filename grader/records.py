@@ -125,7 +125,13 @@ class Curve:
     student: tuple[float, ...] | None
     """Student values at x; None when the call did not return usable numbers."""
     note: str = ""
-    """Why student is None (the call's error message), or other caption text."""
+    """Why student is None (the call's error message), or other caption text; for a curve of
+    where a test failed, the input it failed on in words."""
+    failed_test: str = ""
+    """'' for the course's own plots. Else the id of a test that found wrong values on an input
+    the function's plots do not sample: the curve is that input's answers (kind bars, x the
+    entries' indices; one row of a batch), shown as far as the test's visibility and the page's
+    reveal level allow."""
 
 
 @dataclass(frozen=True)

@@ -200,7 +200,7 @@ def _curve(raw: dict[str, Any], shared: dict[tuple[object, ...], tuple[float, ..
     return Curve(exercise=str(raw["exercise"]), function=str(raw["function"]), kind=raw["kind"],
                  x=values(raw["x"]), reference=values(raw["reference"]),
                  student=None if student is None else values(student),
-                 note=str(raw.get("note", "")))
+                 note=str(raw.get("note", "")), failed_test=str(raw.get("failed_test", "")))
 
 
 def _num(value: object) -> float:

@@ -54,13 +54,13 @@ class PlotCache:
         self.student: dict[tuple[int, bytes], tuple[float, ...]] = {}
 
     def floats(self, number: int, values: np.ndarray) -> tuple[float, ...]:
-        """_floats(values), converted once per distinct array."""
+        """floats(values), converted once per distinct array."""
         key = (number, values.dtype.str.encode() + repr(values.shape).encode() + values.tobytes())
         found = self.student.get(key)
         if found is None:
             if len(self.student) >= self.LIMIT:
                 self.student.clear()
-            found = self.student[key] = _floats(values)
+            found = self.student[key] = floats(values)
         return found
 
 
@@ -107,7 +107,7 @@ def _curve_of(spec: PlotSpec, module: types.ModuleType) -> Pair:
     outputs = [np.asarray(func(*args), dtype=float) for args in _calls(spec)]
     expected = _plotted(spec, outputs)
     x = _x_values(spec.x)
-    return _floats(x if spec.kind != "bars" else np.arange(expected.size)), _floats(expected)
+    return floats(x if spec.kind != "bars" else np.arange(expected.size)), floats(expected)
 
 
 def _reference_curve(number: int, spec: PlotSpec, reference: Callable[[str], types.ModuleType],
@@ -229,7 +229,7 @@ def _student_values(session: Session, spec: PlotSpec, fetched: Answers | None,
     outputs = []
     for result in _results(session, spec, _calls(spec), fetched):
         if not result.ok:
-            return None, result.message
+            return None, _failed_note(result, spec)
         try:
             array = np.asarray(result.value, dtype=float)
         except (TypeError, ValueError):
@@ -249,7 +249,16 @@ def _student_values(session: Session, spec: PlotSpec, fetched: Answers | None,
     return cache.floats(number, values), ""
 
 
-def _floats(values: np.ndarray) -> tuple[float, ...]:
+def _failed_note(result: CallResult, spec: PlotSpec) -> str:
+    """A failed call's message; for an answer too big to send back, with the shape due where the
+    plot's calls say it (one call on the whole of x, its outputs plotted as they are)."""
+    if result.kind == "too_big" and not spec.each and not spec.transform:
+        return f"{result.message}; expected shape {_x_values(spec.x).shape}"
+    return result.message
+
+
+def floats(values: np.ndarray) -> tuple[float, ...]:
+    """The values as a curve holds them: finite ones to six significant digits, the others nan."""
     # Six significant digits are plenty for a plot and keep results.json small.
     return tuple(float(f"{v:.6g}") if math.isfinite(float(v)) else float("nan")
                  for v in np.ravel(values))

@@ -9,6 +9,7 @@ through hooks; at session end come the isolation level and the plot data for eve
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import time
 import types
@@ -20,10 +21,11 @@ from typing import Any, Iterator
 import numpy as np
 import pytest
 
-from grader.judge import plan, plots, verdict
+from grader.judge import plan, plots, verdict, where_failed
 from grader.judge.cohort import Cohort
 from grader.judge.manifest import Manifest
 from grader.judge.proxy import Call, Grouped, StudentModule, grouped
+from grader.judge.watch import Watch
 from grader.paths import reference_dir
 from grader.records import CallResult
 from grader.sandbox.client import MAX_SLOTS, Sandbox
@@ -67,6 +69,8 @@ class Carried:
     """The calls each exercise's tests make, learnt from the reference."""
     memo: dict[tuple[str, bytes], dict[str, Any]] = field(default_factory=dict)
     """Verdicts by (test id, fingerprint of the answers it could read)."""
+    where: dict[tuple[str, bytes], where_failed.Failure] = field(default_factory=dict)
+    """Where a memo's verdict found a plotted function's wrong values, by the same keys."""
     references: dict[str, types.ModuleType] = field(default_factory=dict)
     """Reference modules by exercise."""
     plots: plots.PlotCache = field(default_factory=plots.PlotCache)
@@ -93,6 +97,8 @@ class JudgePlugin:
         self.current: tuple[int, Cohort] | None = None
         self.curves: dict[str, list[dict[str, Any]]] = {}
         self.item: pytest.Item | None = None
+        self.plotted = where_failed.plotted(manifest.exercises) if manifest.plots else {}
+        self.failures = where_failed.Failures()
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "grade(**kw): exercise, function, points, visibility, pitfall")
@@ -149,9 +155,13 @@ class JudgePlugin:
             return
         cohort = self.current[1]
         self.current = None
-        self.curves.update(cohort.finish(self._reference, self.manifest.exercises,
-                                         self.manifest.plots, self.manifest.progress_fd,
-                                         self.carried.plots))
+        found = cohort.finish(self._reference, self.manifest.exercises, self.manifest.plots,
+                              self.manifest.progress_fd, self.carried.plots)
+        for sid in cohort.ids:
+            if sid in found:
+                self.failures.add_curves(sid, found[sid])
+            self.failures.forget(sid)
+        self.curves.update(found)
 
     def _reference(self, exercise: str) -> types.ModuleType:
         references = self.carried.references
@@ -228,10 +238,15 @@ class JudgePlugin:
         memo_key = (test_id(item), answers.digest) if answers.digest is not None else None
         memo = self.carried.memo
         if memo_key is not None and memo_key in memo:
+            self.failures.note(sid, self.carried.where.get(memo_key))
             return memo[memo_key]
         calls: list[CallResult] = []
         kwargs = dict(shared)
-        kwargs["student"] = StudentModule(cohort.session(sid), exercise, calls.append, answers)
+        watch = Watch(self.plotted.get(exercise, frozenset()),
+                      functools.partial(self._reference, exercise))
+        kwargs["student"] = watch.module(
+            StudentModule(cohort.session(sid), exercise, calls.append, answers))
+        where = None
         if "rng" in kwargs:
             kwargs["rng"] = self._rng(item)
         live, start = answers.live, time.perf_counter()
@@ -240,16 +255,29 @@ class JudgePlugin:
             found = verdict.passed(calls, time.perf_counter() - start)
         except (Exception, pytest.fail.Exception) as exc:  # noqa: BLE001 - each one is a verdict
             found = verdict.failed(exc, marks.get("function"), calls, time.perf_counter() - start)
+            where = where_failed.find(exc, watch, exercise, test_id(item),
+                                      marks.get("visibility") == "visible")
             if marks.get("visibility") != "visible":
-                # The values of a hidden test are its hidden inputs' answers: never recorded.
+                # The values of a hidden test are its hidden inputs' answers: never recorded,
+                # neither as a table nor as a plot of where it failed (Failures.note).
                 found.pop("comparison", None)
                 found.pop("comparison_note", None)
         if memo_key is not None and answers.live == live:
-            if len(memo) >= MEMO_LIMIT:
-                memo.clear()
-            # Reused as this very object (so the report can group it), with no time of its own.
-            memo[memo_key] = {**found, "duration": 0.0}
+            self._remember(memo_key, found, where)
+        self.failures.note(sid, where)
         return found
+
+    def _remember(self, memo_key: tuple[str, bytes], found: dict[str, Any],
+                  where: where_failed.Failure | None) -> None:
+        """Keep a verdict (and where it found wrong values) for submissions answering alike."""
+        memo = self.carried.memo
+        if len(memo) >= MEMO_LIMIT:
+            memo.clear()
+            self.carried.where.clear()
+        # Reused as this very object (so the report can group it), with no time of its own.
+        memo[memo_key] = {**found, "duration": 0.0}
+        if where is not None:
+            self.carried.where[memo_key] = where
 
     def _rng(self, item: pytest.Item) -> np.random.Generator:
         return np.random.default_rng([self.manifest.seed, zlib.crc32(test_id(item).encode())])

@@ -19,6 +19,7 @@ from grader.records import Curve, Entry, GradeRun, SubmissionResult, TestOutcome
 from grader.reports import svg
 from grader.reports.causes import blocking_cause
 from grader.reports.curves import differing_ranges
+from grader.reports.failed_plots import failed_plot
 from grader.reports.fix_first import (
     SAFE_MESSAGE_ENDINGS as SAFE_MESSAGE_ENDINGS,
     SHARED_MESSAGE_CHARS as SHARED_MESSAGE_CHARS,
@@ -237,10 +238,11 @@ UNSAMPLED_LOSS = (" It still lost points on inputs this plot does not sample: th
                   "below say which.")
 
 
-def plot_view(curve: Curve, uid: str, lost: bool = False) -> PlotView:
+def plot_view(curve: Curve, uid: str, lost: bool = False,
+              elsewhere: str = UNSAMPLED_LOSS) -> PlotView:
     """A plot of the student against the reference; the reference alone when the student gave
     nothing to plot. `lost`: whether the function lost points (a plot that matches then says
-    the difference lies elsewhere)."""
+    the difference lies elsewhere, in the words of `elsewhere`)."""
     title = f"{curve.function}() in {curve.exercise}.py"
     chart, said = svg.chart(curve, uid)
     if curve.student is None:
@@ -251,8 +253,28 @@ def plot_view(curve: Curve, uid: str, lost: bool = False) -> PlotView:
         note = cause_note(cause) if cause is not None else note
         return PlotView(safe_text(title), chart, "", clip("No curve of yours: " + note, 1000))
     if lost and not differing_ranges(curve):
-        said += UNSAMPLED_LOSS
+        said += safe_text(elsewhere)
     return PlotView(safe_text(title), chart, said, clip(curve.note, 1000))
+
+
+def plot_views(curves: Sequence[Curve], tests: Sequence[TestOutcome], reveal: Reveal,
+               lost: set[tuple[str, str | None]]) -> tuple[PlotView, ...]:
+    """The page's plots, in order; a plot of where a test failed only as far as the test's
+    visibility and `reveal` allow (grader.reports.failed_plots), and otherwise said in words
+    under the function's own plot."""
+    by_id = {t.id: t for t in tests}
+    failed = {(c.exercise, c.function): found for c in curves if c.failed_test
+              and (found := failed_plot(c, by_id.get(c.failed_test), reveal)) is not None}
+    views = []
+    for i, c in enumerate(curves):
+        found = failed.get((c.exercise, c.function))
+        if not c.failed_test:
+            views.append(plot_view(c, f"plot{i}", (c.exercise, c.function) in lost,
+                                   found.elsewhere if found is not None else UNSAMPLED_LOSS))
+        elif found is not None and found.drawn:
+            chart, said = svg.chart(c, f"plot{i}")
+            views.append(PlotView(safe_text(found.title), chart, said, clip(found.note, 1000)))
+    return tuple(views)
 
 
 @dataclass(frozen=True)
@@ -335,7 +357,6 @@ def feedback_page(run: GradeRun, result: SubmissionResult, reveal: Reveal) -> Fe
         score=fmt_points(result.score), max_score=fmt_points(result.max_score),
         percent=fmt_percent(result.score, result.max_score), verdict=verdict(result),
         exercises=tuple(s.score for s in sections), blockers=fixes.blockers, fixes=fixes.items,
-        plots=tuple(plot_view(c, f"plot{i}", (c.exercise, c.function) in lost)
-                    for i, c in enumerate(result.curves)),
+        plots=plot_views(result.curves, tests, reveal, lost),
         sections=sections, advisories=advisories(tests, reveal),
         reveal=reveal, footer=run_footer(run), details=grading_details(run))

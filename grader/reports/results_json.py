@@ -52,6 +52,8 @@ def _curve_to_dict(curve: Curve) -> dict[str, object]:
         "reference": _series(curve.reference),
         "student": _series(curve.student),
         "note": curve.note,
+        # Only a curve of where a test failed has one: the course's plots stay as they were.
+        **({"failed_test": curve.failed_test} if curve.failed_test else {}),
     }
 
 
@@ -222,7 +224,8 @@ def _curve_key(curve: Curve) -> tuple[object, ...] | None:
     try:
         student = None if curve.student is None else array("d", curve.student).tobytes()
         return ("curve", curve.exercise, curve.function, curve.kind, curve.note,
-                array("d", curve.x).tobytes(), array("d", curve.reference).tobytes(), student)
+                array("d", curve.x).tobytes(), array("d", curve.reference).tobytes(), student,
+                curve.failed_test)
     except (TypeError, ValueError, OverflowError):
         return None
 

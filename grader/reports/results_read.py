@@ -116,6 +116,7 @@ def _curve_from_dict(obj: Mapping[str, object], where: str) -> Curve:
         reference=reference,
         student=_floats(obj, "student", where),
         note=_str(obj, "note", where),
+        failed_test=_str(obj, "failed_test", where) if "failed_test" in obj else "",
     )
 
 
