@@ -22,8 +22,8 @@ from grader import __version__, incremental, submissions
 from grader.engine import SHARD_GRANULE, GradeOptions, Judges
 from grader.errors import UsageError
 from grader.outputs import OutputOptions, write_outputs, write_pages
-from grader.parts import PARTS_DIR, PartHeader, PartIndex, PartResults, now_ns, write_complete
-from grader.parts import write_part
+from grader.parts import COMPLETE_FILE, PARTS_DIR, PartHeader, PartIndex, PartResults, now_ns
+from grader.parts import write_complete, write_part
 from grader.records import GradeRun, Submission
 from grader.reports.gradebook import Gradebook
 from grader.results import ShardResults, isolation_warnings, shard_results
@@ -152,6 +152,8 @@ def grade(plan: RunPlan, on_done: Callable[[str], None], *,
                            and earlier.lines[p.id].content == contents[p.id])
         regrade = [p for p in chosen if p.id not in reused]
         on_found(len(regrade), len(reused))
+        # Until this run ends, the folder's results are not a finished whole for merge.
+        (parts_dir / COMPLETE_FILE).unlink(missing_ok=True)
         if regrade:
             judges.grade_each(regrade, submissions.load, on_done,
                               _PartSink(parts_dir, header, contents, earlier.newest()))
