@@ -1,6 +1,5 @@
 """Allows `python -m grader`."""
 
-from grader.cli import main
+from grader.launch import main
 
-# The name users know it by in usage lines, rather than "python -m grader".
-main(prog_name="grade")
+main()

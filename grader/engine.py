@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import queue
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -19,7 +18,8 @@ from functools import partial
 from pathlib import Path
 from typing import Callable, Sequence, TypeVar
 
-from grader import paths, results
+from grader import judge_process, paths, results
+from grader.judge_process import JudgeProcess
 from grader.judge.manifest import Manifest
 from grader import course
 from grader.records import GradeRun, Submission
@@ -81,17 +81,22 @@ class Judges:
     submissions (see grade)."""
 
     def __init__(self, options: GradeOptions, expected: int) -> None:
-        """Start as many judges as a class of `expected` submissions would use."""
+        """Start as many judges as a class of `expected` submissions would use (taking over the
+        one the command line started first, if any)."""
         _remove_abandoned_workdirs()
         self.options = options
-        self.workdir = Path(tempfile.mkdtemp(prefix=f"grader-{os.getpid()}-"))
+        early = judge_process.take_early()
+        self.workdir = early.workdir if early is not None else judge_process.workdir()
         self._on_done: Callable[[str], None] = lambda _id: None
         count = 0 if options.portable else min(max(1, options.jobs),
                                                  len(_split(list(range(expected)), options)))
-        self._ready: dict[int, _JudgeProcess] = {}
+        self._ready: dict[int, JudgeProcess] = {}
         try:
-            for number in range(count):
-                self._ready[number] = _JudgeProcess(self._judge_dir(number), self._done)
+            if early is not None:
+                early.relay.to = self._done
+                self._ready[0] = early.judge
+            for number in range(len(self._ready), count):
+                self._ready[number] = JudgeProcess(self._judge_dir(number), self._done)
         except BaseException:
             self.close()
             raise
@@ -103,9 +108,7 @@ class Judges:
         self.close()
 
     def _judge_dir(self, number: int) -> Path:
-        judge_dir = self.workdir / f"judge-{number}"
-        judge_dir.mkdir(mode=0o700, exist_ok=True)
-        return judge_dir
+        return judge_process.judge_dir(self.workdir, number)
 
     def _done(self, submission_id: str) -> None:
         self._on_done(submission_id)
@@ -235,7 +238,7 @@ def _loaded(shard: list[T], load: Callable[[T], Submission],
     return found
 
 
-def _judge_loop(judge_dir: Path, judge: _JudgeProcess | None, pending: Pending,
+def _judge_loop(judge_dir: Path, judge: JudgeProcess | None, pending: Pending,
                 suites: tuple[str, ...], workdir: Path, options: GradeOptions,
                 on_done: Callable[[str], None], on_report: ReportSink) -> None:
     """Feed shards to one judge process (`judge`, if started already) until none are left;
@@ -248,7 +251,7 @@ def _judge_loop(judge_dir: Path, judge: _JudgeProcess | None, pending: Pending,
                 return
             shard = read_shard()
             if judge is None:
-                judge = _JudgeProcess(judge_dir, on_done)
+                judge = JudgeProcess(judge_dir, on_done)
             manifest = _manifest(shard_number, shard, suites, workdir, judge_dir, options,
                                  judge.progress_fd)
             path = judge_dir / f"manifest-{shard_number}.json"
@@ -302,74 +305,3 @@ def _judge_here(pending: Pending, suites: tuple[str, ...], workdir: Path, option
             on_report(number, shard, report)
     finally:
         judge.close()
-
-
-class _JudgeProcess:
-    """One judge process: shards go in as manifest paths, exit codes come back."""
-
-    def __init__(self, judge_dir: Path, on_done: Callable[[str], None]) -> None:
-        progress_read, self.progress_fd = os.pipe()
-        control_read, control_write = os.pipe()
-        log_fd, log_name = tempfile.mkstemp(prefix="output-", suffix=".txt", dir=judge_dir)
-        self._log = Path(log_name)
-        with os.fdopen(log_fd, "wb") as log:
-            self._proc = subprocess.Popen(
-                [sys.executable, "-I", "-c", _BOOTSTRAP, str(control_write),
-                 str(Path(__file__).resolve().parents[1])],
-                pass_fds=[self.progress_fd, control_write], stdin=subprocess.PIPE, stdout=log,
-                stderr=subprocess.STDOUT, env=_judge_env(), cwd=str(judge_dir))
-        os.close(control_write)
-        self._control = os.fdopen(control_read, "r", encoding="utf-8")
-        self._relay = threading.Thread(target=_relay_progress, args=(progress_read, on_done),
-                                       daemon=True)
-        self._relay.start()
-
-    def run(self, manifest: Path) -> int | None:
-        """Have the judge run one shard; its pytest exit code, or None if the judge died."""
-        assert self._proc.stdin is not None
-        try:
-            self._proc.stdin.write(f"{manifest}\n".encode())
-            self._proc.stdin.flush()
-        except BrokenPipeError:
-            return None
-        line = self._control.readline()
-        return int(line) if line.strip().lstrip("-").isdigit() else None
-
-    def discard(self) -> None:
-        """End a judge that was never given a shard: nothing of it is worth waiting for."""
-        self._proc.kill()
-        self.close()
-
-    def close(self) -> tuple[int, str]:
-        """End the judge; its exit code and the tail of its output."""
-        assert self._proc.stdin is not None
-        try:
-            self._proc.stdin.close()
-        except BrokenPipeError:
-            pass
-        code = self._proc.wait()
-        self._control.close()
-        os.close(self.progress_fd)
-        self._relay.join()
-        return code, self._log.read_bytes()[-4000:].decode("utf-8", "replace")
-
-
-_BOOTSTRAP = ("import sys; sys.path.insert(0, sys.argv[2]); "
-              "from grader.judge import runner; sys.exit(runner.serve(int(sys.argv[1])))")
-
-
-def _relay_progress(fd: int, on_done: Callable[[str], None]) -> None:
-    with os.fdopen(fd, "r", encoding="utf-8") as stream:
-        for line in stream:
-            on_done(line.rstrip("\n"))
-
-
-def _judge_env() -> dict[str, str]:
-    """A clean environment: no PYTEST_ADDOPTS, no PYTHONPATH, no autoloaded plugins."""
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
-           "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONDONTWRITEBYTECODE": "1",
-           "PYTHONHASHSEED": "0", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-    for name in ("HOME", paths.COURSE_VARIABLE):  # the course chosen with --course, if any
-        if name in os.environ:
-            env[name] = os.environ[name]
-    return env

@@ -154,7 +154,7 @@ def test_the_wheel_metadata_installs_grade(package: zipfile.ZipFile) -> None:
                                                                for r in requires)
     assert not [r for r in requires if "hypothesis" in r or "extra" in r]  # tests' extras
     assert "Root-Is-Purelib: true" in wheel.read(info + "WHEEL").decode()
-    assert "grade = grader.cli:main" in wheel.read(info + "entry_points.txt").decode()
+    assert "grade = grader.launch:main" in wheel.read(info + "entry_points.txt").decode()
 
 
 def test_the_wheel_record_matches_its_files(package: zipfile.ZipFile) -> None:
