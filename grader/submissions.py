@@ -53,14 +53,21 @@ _RESERVED = frozenset(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Entry:
     """One submission found in the submissions folder, before it is read."""
 
     kind: Kind
-    path: Path
+    where: str
+    """Its path, as text: a class of thousands is listed before it is read, and a Path object
+    costs several times the string."""
     origin: str
     base: str
+
+    @property
+    def path(self) -> Path:
+        """Its path."""
+        return Path(self.where)
 
 
 def safe_id(name: str) -> str:
@@ -73,7 +80,7 @@ def safe_id(name: str) -> str:
     return f"{cleaned or 'submission'}-{digest}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Pending:
     """A submission found in the submissions folder and given its id, not read yet: a class
     of thousands is listed in a moment and read one submission at a time (see `load`)."""
@@ -137,7 +144,7 @@ def _entries(path: Path, expected: Sequence[str]) -> list[_Entry]:
         with os.scandir(resolved) as scan:
             children = sorted(scan, key=lambda e: e.name)
         if _is_single(children, expected):
-            return [_Entry("folder", resolved, resolved.name, resolved.name)]
+            return [_Entry("folder", str(resolved), resolved.name, resolved.name)]
         entries = [_entry_for(Path(c.path), c.name) for c in children]
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
@@ -163,13 +170,13 @@ def _entry_for(path: Path, name: str) -> _Entry | None:
         return None
     lowered = name.lower()
     if lowered.endswith(".zip"):
-        return _Entry("zip", path, name, name[: -len(".zip")])
+        return _Entry("zip", str(path), name, name[: -len(".zip")])
     if lowered.endswith(".ipynb"):
-        return _Entry("ipynb", path, name, name[: -len(".ipynb")])
+        return _Entry("ipynb", str(path), name, name[: -len(".ipynb")])
     if path.is_symlink():
         # A link that looks like a student's folder is reported (by _load) rather than dropped.
-        return _Entry("folder", path, name, name) if "." not in name else None
-    return _Entry("folder", path, name, name) if path.is_dir() else None
+        return _Entry("folder", str(path), name, name) if "." not in name else None
+    return _Entry("folder", str(path), name, name) if path.is_dir() else None
 
 
 def _assign_ids(entries: list[_Entry]) -> list[tuple[_Entry, str, tuple[str, ...]]]:
@@ -207,16 +214,17 @@ def _load(
 ) -> Submission:
     """Read one submission; every failure becomes a note or its error, never an exception."""
     listing = Listing(entry.origin, list(notes))
+    path = entry.path
     try:
-        if entry.path.is_symlink():
+        if path.is_symlink():
             raise Unreadable(f"{entry.origin} is a symbolic link; {NOT_FOLLOWED}")
         if entry.kind == "folder":
-            walk(entry.path, (), listing)
+            walk(path, (), listing)
         elif entry.kind == "zip":
-            list_zip(entry.path, listing)
+            list_zip(path, listing)
         else:
-            size = entry.path.stat().st_size
-            listing.add(File((entry.origin,), size, partial(read_path, entry.path)))
+            size = path.stat().st_size
+            listing.add(File((entry.origin,), size, partial(read_path, path)))
         sources, error = _collect(listing, expected)
     except Unreadable as exc:
         sources, error = {}, str(exc)
