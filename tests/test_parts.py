@@ -61,3 +61,26 @@ def test_a_pass_holds_one_result_at_a_time(tmp_path: Path) -> None:
         most = max(most, sum(isinstance(o, SubmissionResult) for o in gc.get_objects()) - before)
         del r
     assert most <= 2
+
+
+def test_a_part_is_read_as_results_json_would_read_it() -> None:
+    import json
+    import math
+
+    import pytest
+
+    from grader.parts import result_from_part
+    from grader.records import Curve, Entry
+    from grader.reports.results_json import _submission_from_dict, submission_json
+
+    test = replace(result("a", 0.0).tests[0], outcome="failed", hints=("h",), pitfall="p",
+                   comparison=(Entry("0", "1.0", "nan", True),), comparison_note="all shown",
+                   duration=0.25)
+    curves = (Curve("ex", "f", "line", (0.0, 1.0), (1.0, math.inf), (math.nan, 2.0), "n"),
+              Curve("ex", "f", "bars", (0.0,), (1.0,), None, "z = [1]", failed_test="t::a"))
+    full = replace(result("a", 0.0), tests=(test,), curves=curves, problems=("note",))
+    data = json.loads(submission_json(full, True, {}))
+    assert repr(result_from_part(data, "a")) == repr(_submission_from_dict(data, "x"))
+    with pytest.raises(ValueError, match="outcome"):  # a bad part still says what is wrong
+        del data["tests"][0]["outcome"]
+        result_from_part(data, "a")
