@@ -125,8 +125,8 @@ class _ClassOutputs:
     def finish(self, roster: gradebook.Roster | None) -> list[Path]:
         """Write index.html, the gradebooks and the JUnit report; their paths."""
         index = self._out_dir / "index.html"
-        page = self._index.page(run_footer(self._run))
-        write_text_atomic(index, html.render_index_page(html.make_environment(), page))
+        html.write_index_page(html.make_environment(), self._index.page(run_footer(self._run)),
+                              index)
         written = [index, gradebook.write_grades_csv(self.book, self._out_dir,
                                                      exercises=course.exercises(), roster=roster)]
         if self._options.layout != "plain":

@@ -7,6 +7,8 @@ rather than an empty string.
 
 The environment (and so every compiled template) is made once per process. Pieces of the feedback
 page that many students share are rendered once per distinct view model (see SharedFragments).
+The class summary, megabytes for a large class, is written to its file as it is rendered
+(write_index_page).
 """
 
 from __future__ import annotations
@@ -16,17 +18,21 @@ import functools
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from pathlib import Path
 
 import jinja2
 from markupsafe import Markup
 
 from grader import course, paths
+from grader.atomic import AtomicFile
 from grader.records import GradeRun, SubmissionResult
 from grader.reports.context import REVEALS, Reveal, feedback_page
 from grader.reports.index_context import IndexPage, index_page
 
 SORT_SCRIPT_TEMPLATE = "_sort_table.js.j2"
+WRITE_CHARS = 1 << 13
+"""Characters of a page gathered before they are written out together."""
 SHARED_CHARS = 4_000_000
 """Most characters of shared fragments kept at once, so memory stays flat however large the class."""
 
@@ -119,11 +125,33 @@ def render_index(env: jinja2.Environment, run: GradeRun) -> str:
 
 def render_index_page(env: jinja2.Environment, page: IndexPage) -> str:
     """The class summary page of a view model gathered beforehand (see IndexBuilder)."""
+    return "".join(index_chunks(env, page))
+
+
+def write_index_page(env: jinja2.Environment, page: IndexPage, path: Path) -> Path:
+    """Write the class summary page to path atomically, a piece at a time: the page of a large
+    class runs to megabytes that are never held at once (its rows too are made as they go)."""
+    with AtomicFile(path) as out:
+        pending: list[str] = []
+        size = 0
+        for chunk in index_chunks(env, page):
+            pending.append(chunk)
+            size += len(chunk)
+            if size >= WRITE_CHARS:  # one write per many chunks: the chunks are tiny
+                out.write("".join(pending))
+                pending.clear()
+                size = 0
+        out.write("".join(pending))
+        return out.commit()
+
+
+def index_chunks(env: jinja2.Environment, page: IndexPage) -> Iterator[str]:
+    """The class summary page in the pieces the template makes it of, in order."""
     script = env.get_template(SORT_SCRIPT_TEMPLATE).render()
     # The page's Content-Security-Policy allows this one script by its hash and no other, so
     # even a student id that slipped past escaping could not run code on the instructor's page.
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
-    return env.get_template("index.html.j2").render(
+    return env.get_template("index.html.j2").generate(
         page=page, sort_script=Markup(script), script_hash=f"sha256-{digest}")
 
 

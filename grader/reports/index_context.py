@@ -9,7 +9,9 @@ parts.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup
@@ -24,6 +26,7 @@ from grader.reports.index_problems import (
     ProblemGroup as ProblemGroup,
     ProblemKind as ProblemKind,
     ProblemTally,
+    Rows as Rows,
     StudentLink as StudentLink,
     problem_groups as problem_groups,
     problem_kind as problem_kind,
@@ -81,8 +84,8 @@ class IndexPage:
     """Tests stopped before an answer, grouped by kind."""
     troubled: int
     """Submissions in at least one problem group."""
-    students: tuple[StudentRow, ...]
-    """Every submission, by id."""
+    students: Sequence[StudentRow]
+    """Every submission, by id (each row made as the page is written)."""
     footer: RunFooter
     """Version, seed, isolation and warnings of the run."""
 
@@ -128,6 +131,8 @@ class IndexBuilder:
         students = sorted(self._students, key=lambda s: s.id)  # stable: equal ids as they came
         names = known_order(name for name, _ in self._exercises.ordered())
         problems = self._problems.groups()
+        # The rows are made from the tallies while the page is written, not held all at once.
+        rows = Rows(students, functools.partial(student_row, exercises=names))
         return IndexPage(
             stats=class_stats(students),
             histogram=svg.histogram(percents(students), 100.0, unit="percent"),
@@ -135,8 +140,7 @@ class IndexBuilder:
             exercises=exercise_stats(students, names), tests=self._tests.stats(),
             misconceptions=self._misconceptions.stats(sum(s.status != "error" for s in students)),
             problems=problems,
-            troubled=len({a.student.student_id for g in problems for a in g.students}),
-            students=tuple(student_row(s, names) for s in students), footer=footer)
+            troubled=self._problems.troubled(), students=rows, footer=footer)
 
 
 def index_page(run: GradeRun) -> IndexPage:

@@ -1,19 +1,23 @@
 """The class summary's problem groups: tests stopped before an answer to check, by kind, with
 the students each kind stopped.
 
-Gathered one submission at a time (ProblemTally), keeping a few words per affected student, so a
-class read back from disk one result at a time is never held whole.
+Gathered one submission at a time (ProblemTally), keeping a small record per affected student
+(shared by the students it describes alike), so a class read back from disk one result at a time
+is never held whole; the page's rows are made from the records while it is written (Rows).
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar, overload
 
 from grader.records import SubmissionResult, TestOutcome
 from grader.reports.causes import blocking_cause
 from grader.reports.context import clip, student_href
+from grader.reports.shared import Shared
 from grader.reports.svg_parts import safe_text
 
 DETAIL_CHARS = 300
@@ -125,13 +129,54 @@ class Affected:
     """Their first message of this kind, cut short; empty when the kind reads the same for all."""
 
 
+_S = TypeVar("_S")
+_T = TypeVar("_T")
+
+
+class Rows(Sequence[_T], Generic[_S, _T]):
+    """Rows of a table made from compact records when asked, one at a time: a page of a large
+    class is written row by row without ever holding every row."""
+
+    def __init__(self, records: Sequence[_S], make: Callable[[_S], _T]) -> None:
+        self._records = records
+        self._make = make
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    @overload
+    def __getitem__(self, i: int) -> _T: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[_T]: ...
+
+    def __getitem__(self, i: int | slice) -> _T | Sequence[_T]:
+        if isinstance(i, slice):
+            return Rows(self._records[i], self._make)
+        return self._make(self._records[i])
+
+    def __iter__(self) -> Iterator[_T]:
+        return map(self._make, self._records)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to any other sequence of equal rows, in the same order."""
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"Rows({len(self)} rows)"
+
+
 @dataclass(frozen=True)
 class ProblemGroup:
     """The students who ran into one kind of problem."""
 
     kind: ProblemKind
     """Which kind."""
-    students: tuple[Affected, ...]
+    students: Sequence[Affected]
     """Each affected student, by id."""
     tests: int
     """Tests stopped, over all of them."""
@@ -142,57 +187,103 @@ def student_link(sid: str) -> StudentLink:
     return StudentLink(safe_text(sid), student_href(sid))
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class _Stopped:
-    """What one kind of problem did to one student's tests, so far."""
+    """What one kind of problem did to one student's tests."""
 
-    where: dict[str, None] = field(default_factory=dict)
+    where: tuple[str, ...]
     """The functions (or files) concerned, in the order met."""
-    tests: int = 0
+    tests: int
     """How many tests it stopped."""
-    detail: str = ""
+    detail: str
     """The first message of this kind, cut short (when the kind quotes messages)."""
+
+
+SHARED_RECORDS = 4096
+"""Most distinct records a ProblemTally keeps for reuse (see ProblemTally)."""
 
 
 class ProblemTally:
     """The problem groups, gathered one submission at a time in any order: groups() says what
-    problem_groups says of the same submissions."""
+    problem_groups says of the same submissions.
+
+    Per affected student only a record is kept, and most students who ran into a kind of
+    problem ran into it alike: equal records (and messages) are kept once."""
 
     def __init__(self) -> None:
         self._found: dict[str, dict[str, _Stopped]] = {}
         self._not_graded: list[tuple[str, str]] = []
+        self._records: Shared[_Stopped] = Shared(SHARED_RECORDS)
+        self._texts: Shared[str] = Shared(SHARED_RECORDS)
 
     def add(self, result: SubmissionResult) -> None:
         """Count the problems of one more submission."""
         if result.status == "error":
-            self._not_graded.append((result.id, clip(result.error or "", DETAIL_CHARS)))
+            error = self._text(clip(result.error or "", DETAIL_CHARS))
+            self._not_graded.append((result.id, error))
+        for key, stopped in self._stopped(result).items():
+            found = self._found.setdefault(key, {})
+            earlier = found.get(result.id)
+            if earlier is not None:
+                # A repeated id adds to the same student's entry, tests in the order they came.
+                stopped = _Stopped(tuple(dict.fromkeys(earlier.where + stopped.where)),
+                                   earlier.tests + stopped.tests, earlier.detail)
+            found[result.id] = self._records.get(stopped, lambda: stopped)
+
+    def _stopped(self, result: SubmissionResult) -> dict[str, _Stopped]:
+        """What each kind of problem did to the submission's tests."""
+        where: dict[str, dict[str, None]] = {}
+        tests: dict[str, int] = {}
+        detail: dict[str, str] = {}
         for test in result.tests:
             kind = problem_kind(test)
             if kind is None:
                 continue
-            # A repeated id adds to the same student's entry, tests in the order they came.
-            stopped = self._found.setdefault(kind.key, {}).setdefault(result.id, _Stopped())
-            if not stopped.tests and kind.quote:
-                stopped.detail = clip(test.message, DETAIL_CHARS)
-            stopped.tests += 1
+            if kind.key not in tests:
+                tests[kind.key] = 0
+                detail[kind.key] = self._text(clip(test.message, DETAIL_CHARS)) \
+                    if kind.quote else ""
+            tests[kind.key] += 1
             name = f"{test.exercise}.py" if kind.per_file or not test.function \
                 else f"{test.function}()"
-            stopped.where[name] = None
+            where.setdefault(kind.key, {})[name] = None
+        return {key: _Stopped(tuple(where[key]), tests[key], detail[key]) for key in tests}
+
+    def _text(self, text: str) -> str:
+        return self._texts.get(text, lambda: text)
 
     def groups(self) -> tuple[ProblemGroup, ...]:
         """Every kind of problem found, in KINDS order, with the students it stopped (by id)."""
-        # Stable: submissions of one id stay in the order they came.
-        not_graded = tuple(Affected(student_link(sid), "", 0, error)
-                           for sid, error in sorted(self._not_graded, key=lambda n: n[0]))
         groups = []
         for kind in KINDS:
-            found = self._found.get(kind.key, {})
-            who = not_graded if kind.key == "not_graded" else tuple(
-                Affected(student_link(sid), safe_text(", ".join(found[sid].where)),
-                         found[sid].tests, found[sid].detail) for sid in sorted(found))
+            if kind.key == "not_graded":
+                # Stable: submissions of one id stay in the order they came.
+                who: Sequence[Affected] = Rows(sorted(self._not_graded, key=lambda n: n[0]),
+                                               _not_graded)
+                tests = 0
+            else:
+                # A copy: the rows are made later, and the tally may go on counting meanwhile.
+                found = dict(self._found.get(kind.key, {}))
+                who = Rows(sorted(found), functools.partial(_affected, found))
+                tests = sum(s.tests for s in found.values())
             if who:
-                groups.append(ProblemGroup(kind, who, sum(a.tests for a in who)))
+                groups.append(ProblemGroup(kind, who, tests))
         return tuple(groups)
+
+    def troubled(self) -> int:
+        """Submissions in at least one problem group, as the page names them."""
+        return len({safe_text(sid) for sid, _ in self._not_graded} |
+                   {safe_text(sid) for found in self._found.values() for sid in found})
+
+
+def _not_graded(record: tuple[str, str]) -> Affected:
+    return Affected(student_link(record[0]), "", 0, record[1])
+
+
+def _affected(found: dict[str, _Stopped], sid: str) -> Affected:
+    stopped = found[sid]
+    return Affected(student_link(sid), safe_text(", ".join(stopped.where)), stopped.tests,
+                    stopped.detail)
 
 
 def problem_groups(subs: Iterable[SubmissionResult]) -> tuple[ProblemGroup, ...]:

@@ -23,7 +23,7 @@ from grader.reports.context import (
     student_href,
 )
 from grader.reports.gradebook import round_percent
-from grader.reports.index_problems import StudentLink, student_link
+from grader.reports.index_problems import Rows, StudentLink, student_link
 from grader.reports.svg_parts import safe_text
 from grader.reports.tally import Tally
 
@@ -145,7 +145,7 @@ class MisconceptionStat:
     """How many students."""
     rate: Rate
     """students over the submissions graded."""
-    who: tuple[StudentLink, ...]
+    who: Sequence[StudentLink]
     """The students, by id."""
 
 
@@ -255,17 +255,21 @@ class MisconceptionTally:
     """The students whose failing tests show each pitfall, gathered one submission at a time."""
 
     def __init__(self) -> None:
-        self._students: dict[str, set[str]] = {}
+        # A list rather than a set: a few bytes per student, repeats dropped by stats().
+        self._students: dict[str, list[str]] = {}
         self._sentence: Earliest[str, str] = Earliest()
         self._functions: dict[str, Earliest[str, None]] = {}
 
     def add(self, result: SubmissionResult) -> None:
         """Count the failing tests of one more submission."""
+        counted: set[str] = set()
         for test in result.tests:
             key = test.pitfall or test.misconception
             if test.outcome == "passed" or not key:
                 continue
-            self._students.setdefault(key, set()).add(result.id)
+            if key not in counted:
+                counted.add(key)
+                self._students.setdefault(key, []).append(result.id)
             if test.misconception:
                 self._sentence.see(key, result.id, test.misconception)
             self._functions.setdefault(key, Earliest()).see(function_label(test), result.id, None)
@@ -273,10 +277,10 @@ class MisconceptionTally:
     def stats(self, graded: int) -> tuple[MisconceptionStat, ...]:
         """How many students failed at least one test with each pitfall, most common first;
         graded: the submissions graded, which the rates are of."""
-        students = self._students
-        keys = sorted(students, key=lambda k: (-len(students[k]), k))[:TOP_MISCONCEPTIONS]
+        counts = {k: len(set(ids)) for k, ids in self._students.items()}
+        keys = sorted(counts, key=lambda k: (-counts[k], k))[:TOP_MISCONCEPTIONS]
         return tuple(MisconceptionStat(
             safe_text(self._sentence.get(k) or "") or safe_text(k),
-            tuple(label for label, _ in self._functions[k].ordered()), len(students[k]),
-            rate(len(students[k]), graded), tuple(map(student_link, sorted(students[k]))))
+            tuple(label for label, _ in self._functions[k].ordered()), counts[k],
+            rate(counts[k], graded), Rows(sorted(set(self._students[k])), student_link))
             for k in keys)
