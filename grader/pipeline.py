@@ -109,6 +109,32 @@ def slice_of(found: Sequence[T], shard: Shard, granule: int) -> list[T]:
     return list(found[first * granule:last * granule])
 
 
+class _Contents:
+    """The content hash of each submission of the run, taken as it is read."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, str] = {}
+        """Submission id -> its content hash."""
+
+    def reusable(self, chosen: Sequence[submissions.Pending], earlier: PartIndex) -> frozenset[str]:
+        """The ids whose earlier result still holds. Each submission that has one is read to
+        hash it and let go (a class is never in memory at once) and read again if it must be
+        graded; with nothing earlier, each is read once, when its shard goes to a judge."""
+        if not earlier.lines:
+            return frozenset()
+        for pending in chosen:
+            if pending.id in earlier.lines:
+                self.load(pending)
+        return frozenset(p.id for p in chosen if p.id in earlier.lines
+                         and earlier.lines[p.id].content == self.keys[p.id])
+
+    def load(self, pending: submissions.Pending) -> Submission:
+        """Read one submission, noting its hash (called from the judges' threads too)."""
+        found = submissions.load(pending)
+        self.keys[pending.id] = incremental.content_key(found)
+        return found
+
+
 class _PartSink:
     """Writes each shard's results to a part as its judge finishes; thread-safe."""
 
@@ -145,18 +171,15 @@ def grade(plan: RunPlan, on_done: Callable[[str], None], *,
         if not plan.force:
             earlier.add_folder(parts_dir, accept=header)
         stale = not plan.force and not earlier.files and any(parts_dir.glob("*.jsonl"))
-        # Each submission is read to hash it and let go: a class is never in memory at once.
-        # The ones to grade are read again when their shard goes to a judge.
-        contents = {p.id: incremental.content_key(submissions.load(p)) for p in chosen}
-        reused = frozenset(p.id for p in chosen if p.id in earlier.lines
-                           and earlier.lines[p.id].content == contents[p.id])
+        contents = _Contents()
+        reused = contents.reusable(chosen, earlier)
         regrade = [p for p in chosen if p.id not in reused]
         on_found(len(regrade), len(reused))
         # Until this run ends, the folder's results are not a finished whole for merge.
         (parts_dir / COMPLETE_FILE).unlink(missing_ok=True)
         if regrade:
-            judges.grade_each(regrade, submissions.load, on_done,
-                              _PartSink(parts_dir, header, contents, earlier.newest()))
+            judges.grade_each(regrade, contents.load, on_done,
+                              _PartSink(parts_dir, header, contents.keys, earlier.newest()))
     index = PartIndex()
     index.add_folder(parts_dir, accept=header)
     ids = [s.id for s in chosen]
