@@ -55,6 +55,8 @@ class Measured:
     peak_tree: int
     largest_process: int
     largest: str
+    at_peak: str
+    """Which processes held the memory when the tree's total peaked."""
     max_rss: int
 
 
@@ -77,7 +79,8 @@ def watched(label: str, command: list[str], size: int, cwd: Path | None = None) 
             sys.exit(f"{label} failed:\n{log.read().decode('utf-8', 'replace')[-3000:]}")
     largest = max((sizes[0] for sizes in sampler.largest.values()), default=0)
     return Measured(label, size, seconds, usage.ru_utime + usage.ru_stime, sampler.peak,
-                    largest, bench.describe_levels(sampler.largest), usage.ru_maxrss * 1024)
+                    largest, bench.describe_levels(sampler.largest),
+                    bench.describe_levels(sampler.at_peak), usage.ru_maxrss * 1024)
 
 
 def grade_run(class_dir: Path, out_dir: Path, jobs: int, *extra: str) -> list[str]:
@@ -152,7 +155,8 @@ def report(measured: list[Measured], args: argparse.Namespace, work: Path,
                          f"x{new.largest_process / old.largest_process:.3f}, tree PSS "
                          f"x{new.peak_tree / old.peak_tree:.3f}")
     for m in measured:
-        lines.append(f"\n{m.label} {m.size}: largest per kind: {m.largest}")
+        lines.append(f"\n{m.label} {m.size}: largest per kind: {m.largest}; at the tree's peak: "
+                     f"{m.at_peak}")
     if not args.no_dask:
         lines += dask_comparison(work, args, measured, outs)
     print("\n".join(lines))
