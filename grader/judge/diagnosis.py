@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from grader.sandbox.standins import compiler_lines
+
 if TYPE_CHECKING:  # the comparison helpers import this module: no cycle at run time
     from grader.judge.checks import Detector
 
@@ -114,24 +116,14 @@ def function_code(source: str, function: str) -> str:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return source
-    lines = source_lines(source)
+    lines = compiler_lines(source)
     imports: list[str] = []
     found = ""
     for node in tree.body:
-        segment = "\n".join(lines[node.lineno - 1:node.end_lineno or node.lineno])
+        segment = "\n".join(line.rstrip("\r\n")
+                            for line in lines[node.lineno - 1:node.end_lineno or node.lineno])
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             imports.append(segment)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function:
             found = segment  # a later def replaces an earlier one, as in Python
     return "\n".join([*imports, found]) if found else source
-
-
-#: Line breaks as the compiler counts them: str.splitlines also breaks at form feeds and other
-#: separators, which would shift every line after one of them.
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
-
-
-def source_lines(source: str) -> list[str]:
-    """The lines of `source`, numbered as tracebacks number them (line n is item n - 1)."""
-    return _LINE_BREAK.split(source)
-
