@@ -113,9 +113,10 @@ def register(main: click.Group) -> None:
         finished; --force regrades them all. With $GITHUB_STEP_SUMMARY set, a Markdown summary
         is appended to it.
         """
+        fail_under = kw.pop("fail_under")
         book = guarded(lambda: _run(submissions_path, out_dir, jobs, **kw))
-        if kw["fail_under"] is not None:
-            _check_threshold(book, kw["fail_under"], kw["quiet"])
+        if fail_under is not None:
+            _check_threshold(book, fail_under, kw["quiet"])
 
     @main.command("merge")
     @click.argument("folders", nargs=-1, required=True, type=click.Path(path_type=Path))
@@ -127,16 +128,17 @@ def register(main: click.Group) -> None:
     def merge_command(folders: tuple[Path, ...], out_dir: Path, jobs: int, **kw: Any) -> None:
         """Join the FOLDERS of `grade run --shard k/N` (all N of them) into the outputs a single
         run writes: results.json, grades.csv, the gradebook, index.html and the pages."""
+        fail_under = kw.pop("fail_under")
         book = guarded(lambda: _merge(folders, out_dir, jobs, **kw))
-        if kw["fail_under"] is not None:
-            _check_threshold(book, kw["fail_under"], kw["quiet"])
+        if fail_under is not None:
+            _check_threshold(book, fail_under, kw["quiet"])
 
 
 def _run(source: Path, out_dir: Path, jobs: int, *, exercises: tuple[str, ...], seed: int,
          timeout: float, submission_timeout: float, memory: str, isolation_minimum: str,
          no_plots: bool, force: bool, shard_text: str | None, executor: str,
          scheduler: str | None, package_size: int, quiet: bool, **out: Any) -> Gradebook:
-    output = _output(jobs=jobs, **{k: v for k, v in out.items() if k != "fail_under"})
+    output = _output(jobs=jobs, **out)
     # Every path is tried before grading: a typo costs a line, not a graded class.
     check_run_paths(source, out_dir, output)
     shard = pipeline.parse_shard(shard_text) if shard_text else None
@@ -214,7 +216,7 @@ def _reuse_summary(report: pipeline.RunReport, force: bool) -> None:
 def _merge(folders: tuple[Path, ...], out_dir: Path, jobs: int, *, quiet: bool,
            **out: Any) -> Gradebook:
     started = time.perf_counter()
-    output = _output(jobs=jobs, **{k: v for k, v in out.items() if k != "fail_under"})
+    output = _output(jobs=jobs, **out)
     for folder in folders:
         if not folder.is_dir():
             raise UsageError(f"{folder}: no such folder")

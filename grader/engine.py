@@ -1,7 +1,9 @@
-"""Grades a class: splits it into shards, runs one judge process per shard, merges the results.
+"""Grades submissions: splits them into shards and runs one judge process per shard.
 
-`grade_submissions` is a pure function of (submissions, options) -> GradeRun apart from timings:
-the seam where a cluster executor could later run shards on other machines.
+`Judges.grade` returns the results of a few submissions in memory (a student's check, one
+Gradescope submission); `Judges.grade_each` hands each shard's results on as its judge finishes,
+for grader.pipeline to write to parts. Other machines grade slices of a class through
+`grade run --shard` (grader.pipeline, grader.dask_run).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from grader import __version__, paths
+from grader import paths
 from grader.engine import GradeOptions
 from grader.records import Submission
 
@@ -58,11 +58,3 @@ def settings(options: GradeOptions) -> dict[str, object]:
     return {"exercises": list(options.exercises), "timeout": options.timeout,
             "submission_timeout": options.submission_timeout, "memory": options.memory_bytes,
             "plots": options.plots}
-
-
-def run_key(options: GradeOptions) -> str:
-    """Hash of everything a result is computed from besides the submission itself."""
-    return _digest({"version": __version__, "seed": options.seed, "course": course_key(),
-                    "settings": settings(options)})
-
-

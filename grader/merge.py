@@ -13,14 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader import __version__
 from grader.errors import UsageError
 from grader.outputs import OutputOptions, write_outputs
-from grader.parts import COMPLETE_FILE, PARTS_DIR, PartHeader, PartIndex, PartResults
-from grader.parts import header_from_json
+from grader.parts import COMPLETE_FILE, PARTS_DIR, PartHeader, PartIndex, header_from_json
+from grader.pipeline import read_run
 from grader.records import GradeRun
 from grader.reports.gradebook import Gradebook
-from grader.results import isolation_warnings
 
 @dataclass(frozen=True)
 class Finished:
@@ -126,10 +124,7 @@ def merge(folders: Sequence[Path], out_dir: Path, output: OutputOptions) -> Merg
     if len(ids) != found[0].header.count:
         raise UsageError(f"the shards hold {len(ids)} submissions, the class has "
                          f"{found[0].header.count}")
-    isolation = index.isolation()
-    run = GradeRun(grader_version=__version__, seed=found[0].header.seed,
-                   isolation="+".join(isolation) or "none",
-                   submissions=PartResults(index, ids), warnings=isolation_warnings(list(isolation)))
+    run = read_run(index, ids, found[0].header.seed)
     book = write_outputs(run, out_dir, output).book
     kinds = sorted({"+".join(h.isolation) for h in index.headers if h.isolation})
     warnings = ((f"the shards ran student code with different isolation: {'; '.join(kinds)}",)

@@ -183,7 +183,7 @@ def grade(plan: RunPlan, on_done: Callable[[str], None], *,
     index = PartIndex()
     index.add_folder(parts_dir, accept=header)
     ids = [s.id for s in chosen]
-    run = _run(index, ids, options.seed)
+    run = read_run(index, ids, options.seed)
     book = None
     if plan.shard is not None:
         write_pages(run, plan.out_dir, plan.output)
@@ -195,7 +195,8 @@ def grade(plan: RunPlan, on_done: Callable[[str], None], *,
                      stale=stale, book=book)
 
 
-def _run(index: PartIndex, ids: list[str], seed: int) -> GradeRun:
+def read_run(index: PartIndex, ids: list[str], seed: int) -> GradeRun:
+    """The run of the given ids as their parts hold it, read one result at a time."""
     isolation = index.isolation()
     return GradeRun(grader_version=__version__, seed=seed, isolation="+".join(isolation) or "none",
                     submissions=PartResults(index, ids),

@@ -166,8 +166,8 @@ def test_a_slow_submission_costs_the_class_its_budget_only(tmp_path: Path) -> No
 
 
 def test_changing_the_budget_changes_the_run_key() -> None:
-    from grader import incremental
+    from grader import pipeline
 
     base = GradeOptions(exercises=("activations",))
-    assert incremental.run_key(base) != incremental.run_key(
-        dataclasses.replace(base, submission_timeout=5.0))
+    assert pipeline.header_for(["a"], base, None).key() != pipeline.header_for(
+        ["a"], dataclasses.replace(base, submission_timeout=5.0), None).key()

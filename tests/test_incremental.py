@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import incremental
+from grader import incremental, pipeline
 from grader.engine import GradeOptions
 from grader.parts import PARTS_DIR
 from grader.records import Submission
@@ -26,6 +26,11 @@ def grade(*args: str | Path) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=600)
 
 
+def reuse_key(options: GradeOptions) -> tuple[object, ...]:
+    """What an earlier part must share with this run for its results to be reused."""
+    return pipeline.header_for(["a"], options, None).key()
+
+
 def test_keys_are_stable_and_sensitive() -> None:
     sub = Submission("a", {"activations": "x = 1\n"}, ("note",))
     assert incremental.content_key(sub) == incremental.content_key(replace(sub, origin="a.zip"))
@@ -34,12 +39,12 @@ def test_keys_are_stable_and_sensitive() -> None:
     assert incremental.content_key(sub) != incremental.content_key(replace(sub, problems=()))
     assert incremental.content_key(sub) != incremental.content_key(replace(sub, error="bad"))
     base = GradeOptions()
-    key = incremental.run_key(base)
-    assert key == incremental.run_key(replace(base, jobs=base.jobs + 1, hide=("/x",)))
+    key = reuse_key(base)
+    assert key == reuse_key(replace(base, jobs=base.jobs + 1, hide=("/x",)))
     for changed in (replace(base, seed=1), replace(base, timeout=3.0),
                     replace(base, memory_bytes=1 << 29), replace(base, exercises=("scaling",)),
                     replace(base, plots=False)):
-        assert incremental.run_key(changed) != key
+        assert reuse_key(changed) != key
 
 
 @pytest.fixture
