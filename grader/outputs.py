@@ -53,16 +53,20 @@ class OutputOptions:
 class Written:
     """What write_outputs wrote, and what it kept of the class on the way."""
 
-    paths: list[Path]
-    """Every file written, results.json last (the step summary, only appended to, is not one)."""
+    files: list[Path]
+    """The files about the class as a whole, results.json last (the step summary, only
+    appended to, is not one)."""
+    pages: int
+    """Feedback pages written, one per submission: counted, not listed, so that the output
+    phase holds nothing per student but its totals."""
     book: gradebook.Gradebook
     """Every submission's totals: what gradebook_warnings and summary_lines read instead of
     passing over the class again."""
 
 
-def write_all(run: GradeRun, out_dir: Path, options: OutputOptions) -> list[Path]:
-    """Write every output of a run; return the paths written (see write_outputs)."""
-    return write_outputs(run, out_dir, options).paths
+def write_all(run: GradeRun, out_dir: Path, options: OutputOptions) -> Written:
+    """Write every output of a run (see write_outputs)."""
+    return write_outputs(run, out_dir, options)
 
 
 def write_outputs(run: GradeRun, out_dir: Path, options: OutputOptions) -> Written:
@@ -78,15 +82,15 @@ def write_outputs(run: GradeRun, out_dir: Path, options: OutputOptions) -> Writt
     roster = gradebook.load_roster(options.roster) if options.roster else None
     with contextlib.ExitStack() as files:
         outputs = _ClassOutputs(run, out_dir, options, files)
-        written = _write_pages(run, out_dir, options, lambda: None, outputs)
-        written += outputs.finish(roster)
+        pages = _write_pages(run, out_dir, options, lambda: None, outputs)
+        written = outputs.finish(roster)
         flush_all()  # the pages reach the disk before the results.json that lists them
         written.append(outputs.commit_results())
     if options.step_summary is not None:
         with options.step_summary.open("a", encoding="utf-8") as summary:
             summary.writelines(f"{line}\n" for line in outputs.summary.lines())
             summary.write("\n")
-    return Written(written, outputs.book)
+    return Written(written, pages, outputs.book)
 
 
 class _ClassOutputs:
@@ -152,15 +156,15 @@ PAGES_PER_JOB = 100
 WARM_PAGES = 2
 
 
-def write_pages(run: GradeRun, out_dir: Path, options: OutputOptions) -> list[Path]:
-    """Only the feedback pages: a slice's part of a class whose other outputs are written
-    later, for the whole class at once."""
+def write_pages(run: GradeRun, out_dir: Path, options: OutputOptions) -> int:
+    """Only the feedback pages (how many): a slice's part of a class whose other outputs are
+    written later, for the whole class at once."""
     return _write_pages(run, out_dir, options, lambda: None)
 
 
 def _write_pages(run: GradeRun, out_dir: Path, options: OutputOptions,
-                 meanwhile: Callable[[], None], outputs: _ClassOutputs | None = None) -> list[Path]:
-    """Every student's feedback page, with the one pass over the class that feeds `outputs`
+                 meanwhile: Callable[[], None], outputs: _ClassOutputs | None = None) -> int:
+    """Every student's feedback page (how many), with the one pass over the class that feeds `outputs`
     made alongside, and then `meanwhile()`; for a large class `jobs` forked workers render the
     pages while this process makes the pass and runs `meanwhile()`."""
     global _RUN
@@ -170,9 +174,10 @@ def _write_pages(run: GradeRun, out_dir: Path, options: OutputOptions,
         env = html.make_environment()
         if outputs is not None:
             outputs.start()
-        pages = []
+        pages = 0
         for result in run.submissions:  # each page in the same pass
-            pages.append(_render_page(env, run, result, out_dir, options.reveal))
+            _render_page(env, run, result, out_dir, options.reveal)
+            pages += 1
             if outputs is not None:
                 outputs.add(result)
         meanwhile()
@@ -192,31 +197,31 @@ def _write_pages(run: GradeRun, out_dir: Path, options: OutputOptions,
                 for result in run.submissions:
                     outputs.add(result)
             meanwhile()
-            return pages + [page for part in parts for page in part]
+            return pages + sum(parts)
     finally:
         _RUN = None
 
 
-def _render_forked(task: tuple[Path, str, int, int]) -> list[Path]:
+def _render_forked(task: tuple[Path, str, int, int]) -> int:
     assert _RUN is not None
     return _render_range(_RUN, *task)
 
 
-def _render_range(run: GradeRun, out_dir: Path, reveal: str, start: int, stop: int) -> list[Path]:
+def _render_range(run: GradeRun, out_dir: Path, reveal: str, start: int, stop: int) -> int:
     env = html.make_environment()
     # One result at a time, by index: a slice of a class read from disk could be read whole.
-    return [_render_page(env, run, run.submissions[i], out_dir, reveal)
-            for i in range(start, stop)]
+    for i in range(start, stop):
+        _render_page(env, run, run.submissions[i], out_dir, reveal)
+    return max(0, stop - start)
 
 
 def _render_page(env: jinja2.Environment, run: GradeRun, result: SubmissionResult,
-                 out_dir: Path, reveal: str) -> Path:
+                 out_dir: Path, reveal: str) -> None:
     page = safe_child(out_dir, result.id, "feedback.html")
     page.parent.mkdir(exist_ok=True)
     # Flushed to disk all at once by write_outputs, before results.json (an fsync per page
     # was half the time of writing it).
     write_text_atomic(page, html.render_feedback(env, run, result, reveal=reveal), durable=False)
-    return page
 
 
 def _remove_stale_temporaries(out_dir: Path) -> None:

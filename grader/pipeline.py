@@ -110,23 +110,20 @@ def slice_of(found: Sequence[T], shard: Shard, granule: int) -> list[T]:
 
 
 class _Contents:
-    """The content hash of each submission of the run, taken as it is read."""
+    """The content hash of each submission being judged, from when it is read until its part is
+    written: a class's hashes are never all held at once."""
 
     def __init__(self) -> None:
         self.keys: dict[str, str] = {}
-        """Submission id -> its content hash."""
+        """Submission id -> its content hash, until its result is in a part."""
 
-    def reusable(self, chosen: Sequence[submissions.Pending], earlier: PartIndex) -> frozenset[str]:
+    @staticmethod
+    def reusable(chosen: Sequence[submissions.Pending], earlier: PartIndex) -> frozenset[str]:
         """The ids whose earlier result still holds. Each submission that has one is read to
         hash it and let go (a class is never in memory at once) and read again if it must be
         graded; with nothing earlier, each is read once, when its shard goes to a judge."""
-        if not earlier.lines:
-            return frozenset()
-        for pending in chosen:
-            if pending.id in earlier.lines:
-                self.load(pending)
-        return frozenset(p.id for p in chosen if p.id in earlier.lines
-                         and earlier.lines[p.id].content == self.keys[p.id])
+        return frozenset(p.id for p in chosen if p.id in earlier.lines and earlier.lines[p.id]
+                         .content == incremental.content_key(submissions.load(p)))
 
     def load(self, pending: submissions.Pending) -> Submission:
         """Read one submission, noting its hash (called from the judges' threads too)."""
@@ -153,12 +150,49 @@ class _PartSink:
                              written=self._last)
         name = f"part-{os.getpid()}-{header.written}"  # stamps are unique within a run
         write_part(self.folder, header, ((r, self.contents[r.id]) for r in rows), name)
+        for r in rows:
+            self.contents.pop(r.id, None)
 
 
 def grade(plan: RunPlan, on_done: Callable[[str], None], *,
           on_found: Callable[[int, int], None] = lambda _total, _reused: None) -> RunReport:
     """Grade plan.source into plan.out_dir; on_found(to grade, reused) once the class is read."""
-    options, parts_dir = plan.options, plan.out_dir / PARTS_DIR
+    parts_dir = plan.out_dir / PARTS_DIR
+    judged = _judge(plan, parts_dir, on_done, on_found)
+    index = PartIndex()
+    index.add_folder(parts_dir, accept=judged.header)
+    run = read_run(index, judged.ids, plan.options.seed)
+    book = None
+    if plan.shard is not None:
+        write_pages(run, plan.out_dir, plan.output)
+    else:
+        book = write_outputs(run, plan.out_dir, plan.output).book
+    write_complete(parts_dir, judged.header, judged.ids)
+    _prune(parts_dir, index, judged.ids)
+    return RunReport(run=run, total=len(judged.ids), reused=judged.reused, notes=judged.notes,
+                     stale=judged.stale, book=book)
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """What the judging half of a run leaves for its outputs: the class listing is let go."""
+
+    header: PartHeader
+    """The header of this run's parts."""
+    ids: list[str]
+    """The ids this run is responsible for, sorted."""
+    reused: frozenset[str]
+    """Ids whose results came from earlier parts."""
+    notes: tuple[str, ...]
+    """Parts that were ignored, and why."""
+    stale: bool
+    """Parts were there, but none could be reused."""
+
+
+def _judge(plan: RunPlan, parts_dir: Path, on_done: Callable[[str], None],
+           on_found: Callable[[int, int], None]) -> _Judged:
+    """List the class, reuse what earlier parts hold and have the rest judged into parts."""
+    options = plan.options
     expected = submissions.rough_count(plan.source)
     if plan.shard is not None:
         expected = -(-expected // plan.shard.total)
@@ -171,28 +205,17 @@ def grade(plan: RunPlan, on_done: Callable[[str], None], *,
         if not plan.force:
             earlier.add_folder(parts_dir, accept=header)
         stale = not plan.force and not earlier.files and any(parts_dir.glob("*.jsonl"))
-        contents = _Contents()
-        reused = contents.reusable(chosen, earlier)
+        reused = _Contents.reusable(chosen, earlier)
         regrade = [p for p in chosen if p.id not in reused]
         on_found(len(regrade), len(reused))
         # Until this run ends, the folder's results are not a finished whole for merge.
         (parts_dir / COMPLETE_FILE).unlink(missing_ok=True)
         if regrade:
+            contents = _Contents()
             judges.grade_each(regrade, contents.load, on_done,
                               _PartSink(parts_dir, header, contents.keys, earlier.newest()))
-    index = PartIndex()
-    index.add_folder(parts_dir, accept=header)
-    ids = [s.id for s in chosen]
-    run = read_run(index, ids, options.seed)
-    book = None
-    if plan.shard is not None:
-        write_pages(run, plan.out_dir, plan.output)
-    else:
-        book = write_outputs(run, plan.out_dir, plan.output).book
-    write_complete(parts_dir, header, ids)
-    _prune(parts_dir, index, ids)
-    return RunReport(run=run, total=len(ids), reused=reused, notes=tuple(earlier.notes),
-                     stale=stale, book=book)
+    return _Judged(header=header, ids=[p.id for p in chosen], reused=reused,
+                   notes=tuple(earlier.notes), stale=stale)
 
 
 def read_run(index: PartIndex, ids: list[str], seed: int) -> GradeRun:
