@@ -27,6 +27,9 @@ from grader.reports import gradebook
 from grader.reports.gradebook import Gradebook
 from grader.sandbox.memory import admit
 
+#: A run's totals, gathered only when asked for (--fail-under).
+Totals = Callable[[], Gradebook]
+
 EXAMPLES = """
 \b
 Examples:
@@ -114,9 +117,9 @@ def register(main: click.Group) -> None:
         is appended to it.
         """
         fail_under = kw.pop("fail_under")
-        book = guarded(lambda: _run(submissions_path, out_dir, jobs, **kw))
+        totals = guarded(lambda: _run(submissions_path, out_dir, jobs, **kw))
         if fail_under is not None:
-            _check_threshold(book, fail_under, kw["quiet"])
+            _check_threshold(totals(), fail_under, kw["quiet"])
 
     @main.command("merge")
     @click.argument("folders", nargs=-1, required=True, type=click.Path(path_type=Path))
@@ -137,7 +140,7 @@ def register(main: click.Group) -> None:
 def _run(source: Path, out_dir: Path, jobs: int, *, exercises: tuple[str, ...], seed: int,
          timeout: float, submission_timeout: float, memory: str, isolation_minimum: str,
          no_plots: bool, force: bool, shard_text: str | None, executor: str,
-         scheduler: str | None, package_size: int, quiet: bool, **out: Any) -> Gradebook:
+         scheduler: str | None, package_size: int, quiet: bool, **out: Any) -> Totals:
     output = _output(jobs=jobs, **out)
     # Every path is tried before grading: a typo costs a line, not a graded class.
     check_run_paths(source, out_dir, output)
@@ -164,7 +167,7 @@ def _run(source: Path, out_dir: Path, jobs: int, *, exercises: tuple[str, ...], 
     return run
 
 
-def _grade(plan: pipeline.RunPlan, quiet: bool) -> Gradebook:
+def _grade(plan: pipeline.RunPlan, quiet: bool) -> Totals:
     if check.needs_portable():
         raise UsageError("grading needs Linux or macOS: the sandbox that confines student code "
                          "forks processes, which Windows cannot (use WSL: "
@@ -179,11 +182,14 @@ def _grade(plan: pipeline.RunPlan, quiet: bool) -> Gradebook:
         progress.close()
     if not quiet:
         _reuse_summary(report, plan.force)
-    book = report.book or Gradebook.of(report.run)
+    book = report.book
     if not quiet:
+        book = book or Gradebook.of(report.run)
         _print_end(report.run, book, plan.out_dir, plan.output, time.perf_counter() - started,
                    report.reused, shard=plan.shard)
-    return book
+    # A shard's run gathers no totals while it writes (only its pages): a pass over its results
+    # is made only if something reads them.
+    return (lambda: book) if book is not None else lambda: Gradebook.of(report.run)
 
 
 def _print_end(run: GradeRun, book: Gradebook, out_dir: Path, output: OutputOptions,
@@ -235,7 +241,7 @@ def _merge(folders: tuple[Path, ...], out_dir: Path, jobs: int, *, quiet: bool,
 
 def _run_on_dask(source: Path, out_dir: Path, output: OutputOptions, scheduler: str | None,
                  jobs: int, package_size: int, quiet: bool,
-                 grade_args: tuple[str, ...]) -> Gradebook:
+                 grade_args: tuple[str, ...]) -> Totals:
     """Packages of the class graded by `grade run --shard k/N` on the cluster's workers, merged
     here as they arrive."""
     from grader import dask_run  # the optional extra: only this path needs it
@@ -271,7 +277,7 @@ def _run_on_dask(source: Path, out_dir: Path, output: OutputOptions, scheduler: 
                    f"{scheduler or f'a local Dask cluster of {jobs} worker(s)'}")
         _print_end(report.run, report.book, out_dir, output, time.perf_counter() - started,
                    frozenset())
-    return report.book
+    return lambda: report.book
 
 
 def _grade_args(exercises: tuple[str, ...], seed: int, timeout: float,

@@ -93,3 +93,13 @@ def test_bad_shard_values_are_one_line(class_dir: Path, tmp_path: Path) -> None:
         assert done.returncode == 2
         assert done.stderr == (f"grade: error: --shard {text}: use k/N with 1 <= k <= N, "
                                "e.g. 2/8\n")
+
+
+def test_a_shard_checks_fail_under_on_its_own_slice(class_dir: Path, tmp_path: Path) -> None:
+    done = grade(class_dir, "--out", tmp_path / "o", "--shard", "3/3", "--fail-under", "100",
+                 "--exercise", "activations", "--no-timings")
+    assert done.returncode == 1
+    line = next(x for x in done.stderr.splitlines() if x.startswith("below 100%: "))
+    below = line.removeprefix("below 100%: ").split(", ")
+    last_eight = sorted(p.name for p in class_dir.iterdir())[-8:]
+    assert below and set(below) <= set(last_eight)
