@@ -108,6 +108,10 @@ def register(main: click.Group) -> None:
                   "default: a cluster of --jobs workers on this machine.")
     @click.option("--package-size", type=click.IntRange(1), default=256, show_default=True,
                   help="Submissions per package sent to a Dask worker.")
+    @click.option("--parts-url", metavar="URL", help="With --executor dask: an fsspec URL "
+                  "(s3://bucket/path, gs://..., file://...) where the packages keep their parts "
+                  "when the workers share no folder with this host; they must still see "
+                  "SUBMISSIONS at the same path.")
     def run_command(submissions_path: Path, out_dir: Path, jobs: int, **kw: Any) -> None:
         """Grade SUBMISSIONS (a folder of submissions, or one submission) into --out.
 
@@ -140,20 +144,24 @@ def register(main: click.Group) -> None:
 def _run(source: Path, out_dir: Path, jobs: int, *, exercises: tuple[str, ...], seed: int,
          timeout: float, submission_timeout: float, memory: str, isolation_minimum: str,
          no_plots: bool, force: bool, shard_text: str | None, executor: str,
-         scheduler: str | None, package_size: int, quiet: bool, **out: Any) -> Totals:
+         scheduler: str | None, package_size: int, parts_url: str | None, quiet: bool,
+         **out: Any) -> Totals:
     output = _output(jobs=jobs, **out)
     # Every path is tried before grading: a typo costs a line, not a graded class.
     check_run_paths(source, out_dir, output)
     shard = pipeline.parse_shard(shard_text) if shard_text else None
     if shard is not None and executor == "dask":
         raise UsageError("--shard and --executor dask: the executor makes the shards itself")
+    if parts_url is not None and executor != "dask":
+        raise UsageError("--parts-url is where Dask workers keep their parts: use it with "
+                         "--executor dask")
     limit = parse_memory(memory)
     chosen = chosen_exercises(exercises)
     preflight.verify()
     if executor == "dask":
-        return _run_on_dask(source, out_dir, output, scheduler, jobs, package_size, quiet, _grade_args(
-            chosen, seed, timeout, submission_timeout, memory, isolation_minimum, no_plots,
-            force, output.reveal))
+        return _run_on_dask(source, out_dir, output, scheduler, jobs, package_size, parts_url,
+                            quiet, _grade_args(chosen, seed, timeout, submission_timeout, memory,
+                                               isolation_minimum, no_plots, force, output.reveal))
     require_isolation(isolation_minimum)
     bound = admit(jobs, limit)
     options = GradeOptions(
@@ -240,7 +248,7 @@ def _merge(folders: tuple[Path, ...], out_dir: Path, jobs: int, *, quiet: bool,
 
 
 def _run_on_dask(source: Path, out_dir: Path, output: OutputOptions, scheduler: str | None,
-                 jobs: int, package_size: int, quiet: bool,
+                 jobs: int, package_size: int, parts_url: str | None, quiet: bool,
                  grade_args: tuple[str, ...]) -> Totals:
     """Packages of the class graded by `grade run --shard k/N` on the cluster's workers, merged
     here as they arrive."""
@@ -253,7 +261,7 @@ def _run_on_dask(source: Path, out_dir: Path, output: OutputOptions, scheduler: 
     plan = dask_run.DaskPlan(source=source, parts_root=out_dir / dask_run.SHARDS_DIR,
                              packages=dask_run.package_count(count, package_size, SHARD_GRANULE),
                              grade_args=(*grade_args, *local), scheduler=scheduler,
-                             workers=jobs)
+                             workers=jobs, parts_url=parts_url)
     progress = _Progress(quiet)
     progress.start(count, 0)
     arrived: list[merge.Finished] = []

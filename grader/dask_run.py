@@ -16,12 +16,14 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from grader import part_store
 from grader.errors import ClusterError, ExitCode, UsageError
 
 STDERR_LINES = 20
@@ -54,7 +56,8 @@ class DaskPlan:
     source: Path
     """The class folder; every worker must see it at this same path (shared storage)."""
     parts_root: Path
-    """Shared folder that holds one part folder per package (see part_dir)."""
+    """Shared folder that holds one part folder per package (see part_dir); with parts_url,
+    this host's copy of the store."""
     packages: int
     """How many packages the class is split into: the N of `--shard k/N`."""
     grade_args: tuple[str, ...] = ()
@@ -63,6 +66,9 @@ class DaskPlan:
     """A running scheduler's address (tcp://HOST:PORT); None starts a cluster on this host."""
     workers: int = 2
     """Worker processes of the cluster started on this host (unused with a scheduler)."""
+    parts_url: str | None = None
+    """An fsspec URL where the packages keep their parts when the workers share no folder
+    (grader.part_store)."""
     retries: int = 2
     """How often a package is rerun when its worker dies or its process is killed by a signal.
     Dask counts a worker's death against every package queued on it, started or not. With a
@@ -132,6 +138,7 @@ def run_packages(plan: DaskPlan, on_done: Callable[[int, Path], None],
     # Workers resolve relative paths against their own folder, which is not ours.
     plan = replace(plan, source=plan.source.absolute(), parts_root=plan.parts_root.absolute())
     dist = _distributed()
+    store = part_store.open_store(plan.parts_url) if plan.parts_url else None
     try:  # here rather than on a worker: this host merges the parts, so it must see them too
         plan.parts_root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -145,6 +152,8 @@ def run_packages(plan: DaskPlan, on_done: Callable[[int, Path], None],
             for future in dist.as_completed(list(futures)):
                 k = futures[future]
                 _raise_if_failed(dist, future, plan, k)
+                if store is not None:
+                    store.fetch(part_dir(plan, k).name, part_dir(plan, k))
                 on_done(k, part_dir(plan, k))
         except BaseException:
             # Queued packages would otherwise still run on a cluster that outlives this call.
@@ -198,7 +207,22 @@ def _key(plan: DaskPlan, k: int) -> str:
 
 
 def _run_package(plan: DaskPlan, k: int, command: CommandBuilder) -> PackageResult:
-    """Run package k's command on this worker and report how it ended."""
+    """Run package k's command on this worker and report how it ended; with a store, in a
+    folder of this worker's own between a fetch of what the store holds and a publish."""
+    if plan.parts_url is None:
+        return _run_command(plan, k, command)
+    store = part_store.open_store(plan.parts_url)
+    name = part_dir(plan, k).name
+    with tempfile.TemporaryDirectory(prefix="grade-package-") as scratch:
+        here = replace(plan, parts_root=Path(scratch))
+        store.fetch(name, part_dir(here, k))
+        result = _run_command(here, k, command)
+        if result.exit_code == 0:
+            store.publish(part_dir(here, k), name)
+    return result
+
+
+def _run_command(plan: DaskPlan, k: int, command: CommandBuilder) -> PackageResult:
     argv = [sys.executable, "-I", "-S", "-c", _LAUNCHER, str(os.getpid()), *command(plan, k)]
     done = subprocess.run(argv, capture_output=True, stdin=subprocess.DEVNULL, check=False)
     tail = _tail(done.stderr)

@@ -69,3 +69,35 @@ def test_a_worker_killed_mid_run_costs_nothing(tmp_path: Path) -> None:
     assert (out / "grades.csv").read_text() == (tmp_path / "single" / "grades.csv").read_text()
     # Nothing of the cluster or of its packages outlives it.
     assert not [p for p in processes() if b"--shard" in p.cmdline and not p.zombie]
+
+
+def test_parts_kept_in_an_fsspec_store_give_a_single_runs_results_and_resume(
+        tmp_path: Path) -> None:
+    class_dir = make_class(tmp_path / "class", 40)
+    single = grade(class_dir, "--out", tmp_path / "single", *FAST)
+    assert single.returncode == 0, single.stderr
+    store, out = tmp_path / "store", tmp_path / "out"
+    command = (class_dir, "--out", out, "--executor", "dask", "--jobs", "2", "--package-size",
+               "32", "--parts-url", f"file://{store}", "--exercise", "activations",
+               "--no-timings")
+    first = grade(*command)
+    assert first.returncode == 0, first.stderr
+    assert json.loads((out / "results.json").read_text()) == \
+        json.loads((tmp_path / "single" / "results.json").read_text())
+    # The workers wrote only to the store; this host merged its own copies of the parts.
+    packages = sorted(p.name for p in store.iterdir())
+    assert packages == ["00001-of-00002", "00002-of-00002"]
+    for name in packages:
+        kept = sorted(p.name for p in (store / name / ".parts").iterdir())
+        assert "complete.json" in kept
+        assert sorted(p.name for p in (out / ".shards" / name / ".parts").iterdir()) == kept
+        assert not list((store / name).glob("*/feedback.html"))
+    # Run again with this host's copies gone: every package reuses what the store holds, so
+    # no part is written anew (a regraded slice's part would have a new name).
+    parts = {p: p.read_bytes() for p in store.glob("*/.parts/part-*.jsonl")}
+    shutil.rmtree(out)
+    again = grade(*command)
+    assert again.returncode == 0, again.stderr
+    assert {p: p.read_bytes() for p in store.glob("*/.parts/part-*.jsonl")} == parts
+    assert json.loads((out / "results.json").read_text()) == \
+        json.loads((tmp_path / "single" / "results.json").read_text())
