@@ -30,18 +30,24 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 import bench  # noqa: E402
 import compare  # noqa: E402
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,19 @@ def watched(label: str, command: list[str], size: int, cwd: Path | None = None) 
                     bench.describe_levels(sampler.at_peak), usage.ru_maxrss * 1024)
 
 
+def in_child(work: Callable[..., T], *args: object) -> T:
+    """work(*args) in a forked process: this process never holds a class's sources or its
+    results.json. A grade started from a process that did would count that process's size in
+    ru_maxrss (the kernel keeps the high-water mark of the memory it replaces at exec)."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+        return pool.submit(work, *args).result()
+
+
+def build_class(class_dir: Path, size: int, seed: int) -> list[bench.Student]:
+    """bench.build_class, with what check_results reads of each student (not its files)."""
+    return [replace(s, files={}) for s in bench.build_class(class_dir, size, seed)]
+
+
 def grade_run(class_dir: Path, out_dir: Path, jobs: int, *extra: str) -> list[str]:
     return [*bench.grade_command(), str(class_dir), "--out", str(out_dir), "--jobs", str(jobs),
             "--no-timings", "--quiet", *extra]
@@ -117,11 +136,11 @@ def measure_sizes(work: Path, args: argparse.Namespace, base: compare.Tree | Non
     outs: dict[int, Path] = {}
     for size in args.sizes:
         class_dir = work / f"class-{size}"
-        students = bench.build_class(class_dir, size, args.seed)
+        students = in_child(build_class, class_dir, size, args.seed)
         out = outs[size] = work / f"out-{size}"
         print(f"grading {size} submissions...", file=sys.stderr)
         measured.append(watched("grade", grade_run(class_dir, out, args.jobs), size))
-        print(f"  {bench.check_results(out, students)}", file=sys.stderr)
+        print(f"  {in_child(bench.check_results, out, students)}", file=sys.stderr)
         if base is not None:
             print(f"grading {size} submissions with {base.rev}...", file=sys.stderr)
             base_out = work / f"base-out-{size}"
@@ -167,10 +186,10 @@ def dask_comparison(work: Path, args: argparse.Namespace, measured: list[Measure
     size = args.dask_size
     class_dir = work / f"class-{size}"
     if size not in outs:
-        students = bench.build_class(class_dir, size, args.seed)
+        students = in_child(build_class, class_dir, size, args.seed)
         out = outs[size] = work / f"out-{size}"
         measured.append(watched("grade", grade_run(class_dir, out, args.jobs), size))
-        bench.check_results(out, students)
+        in_child(bench.check_results, out, students)
     single = next(m for m in measured if m.size == size and m.label == "grade")
     out = work / f"dask-{size}"
     print(f"grading {size} submissions on a local Dask cluster...", file=sys.stderr)
