@@ -138,8 +138,14 @@ class Judges:
         """Grade every item, each read with `load` only when its shard goes to a judge, and hand
         each shard's results to on_shard as soon as its judge is done (from the judges' threads:
         on_shard must be thread-safe). Memory holds a shard per judge, not the class."""
+        lock = threading.Lock()
+
         def read(_number: int, shard: list[Submission], report: results.ShardReport) -> None:
-            on_shard(shard, results.read_shard(report))
+            # One shard at a time: reading a report and making its results is Python work the
+            # GIL runs one thread at a time anyway, and two shards' worth of it at once would
+            # set the run's peak memory.
+            with lock:
+                on_shard(shard, results.read_shard(report))
             report.report.unlink(missing_ok=True)
         self._run(items, load, on_done, read)
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, overload
 
-from grader.atomic import write_bytes_atomic, write_text_atomic
+from grader.atomic import AtomicFile, write_text_atomic
 from grader.records import Curve, Entry, SubmissionResult, TestOutcome
 from grader.reports.results_json import _submission_from_dict, submission_json
 
@@ -103,10 +103,13 @@ def write_part(folder: Path, header: PartHeader, rows: Iterable[tuple[Submission
     hash) sorted by id."""
     folder.mkdir(parents=True, exist_ok=True)
     memo: dict[tuple[object, ...], str] = {}
-    lines = [header_to_json(header), "\n", *(part_line(r, c, memo) for r, c in rows)]
-    path = folder / f"{name}.jsonl"
-    write_bytes_atomic(path, "".join(lines).encode("utf-8"))
-    return path
+    # Line by line: a shard's part is megabytes, and never held whole (nor twice, as text and
+    # as bytes) in the process that grades the class.
+    with AtomicFile(folder / f"{name}.jsonl") as part:
+        part.write(header_to_json(header) + "\n")
+        for result, content in rows:
+            part.write(part_line(result, content, memo))
+        return part.commit()
 
 
 def write_complete(parts_dir: Path, header: PartHeader, ids: Sequence[str]) -> None:
