@@ -217,53 +217,64 @@ def build_class(folder: Path, size: int, seed: int) -> list[Student]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _proc_table() -> dict[int, tuple[int, int]]:
-    """pid -> (ppid, proportional set size in bytes) for every process visible in /proc.
+def _pss(pid: str) -> int | None:
+    """Proportional set size in bytes: PSS, not RSS, since the sandbox children are forked from
+    one warm worker and share most of their pages with it (RSS would count each shared page once
+    per process). None when the process is gone."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return None
 
-    PSS, not RSS: the sandbox children are forked from one warm worker and share most of their
-    pages with it, and RSS would count every shared page once per process.
-    """
-    table: dict[int, tuple[int, int]] = {}
+
+def _tree(root: int) -> dict[int, int]:
+    """pid -> depth below root (0 = root) of root and every descendant, from /proc's stat files."""
+    children: dict[int, list[int]] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
             with open(f"/proc/{entry.name}/stat", "rb") as handle:
                 raw = handle.read()
-            pss = _pss(entry.name)
         except OSError:
             continue  # exited between the listing and the read
         # The command name may hold spaces and parentheses: split after its last ')'.
-        rest = raw[raw.rfind(b")") + 2:].split()
-        table[int(entry.name)] = (int(rest[1]), pss if pss is not None else int(rest[21]) * PAGE)
-    return table
-
-
-def _pss(pid: str) -> int | None:
-    try:
-        with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
-            for line in handle:
-                if line.startswith(b"Pss:"):
-                    return int(line.split()[1]) * 1024
-    except FileNotFoundError:
-        return None  # a kernel without smaps_rollup: fall back to RSS
-    return None
+        children.setdefault(int(raw[raw.rfind(b")") + 2:].split()[1]), []).append(int(entry.name))
+    depths: dict[int, int] = {}
+    todo = [(root, 0)]
+    while todo:
+        pid, depth = todo.pop()
+        depths[pid] = depth
+        todo.extend((child, depth + 1) for child in children.get(pid, ()))
+    return depths
 
 
 def tree_rss(root: int) -> dict[int, list[int]]:
     """Memory (PSS) of root and each descendant, grouped by depth below root (0 = root)."""
-    table = _proc_table()
-    children: dict[int, list[int]] = {}
-    for pid, (ppid, _) in table.items():
-        children.setdefault(ppid, []).append(pid)
+    return tree_sample(root)[0]
+
+
+def tree_sample(root: int) -> tuple[dict[int, list[int]], bool]:
+    """tree_rss, and whether the tree kept its shape while it was read.
+
+    PSS splits each shared page among the processes that map it at the moment it is read, and
+    the processes are read one after the other: a child forked from the sandbox worker after the
+    worker was read (with fewer sharers) counts the same shared pages again, a child that ended
+    meanwhile hands its share back unseen. A pass that found the same processes before and
+    after it read them reads a total that existed (but for a process both started and ended
+    within the pass).
+    """
+    before = _tree(root)
     levels: dict[int, list[int]] = {}
-    todo = [(root, 0)]
-    while todo:
-        pid, depth = todo.pop()
-        if pid in table:
-            levels.setdefault(depth, []).append(table[pid][1])
-        todo.extend((child, depth + 1) for child in children.get(pid, ()))
-    return levels
+    for pid, depth in before.items():
+        pss = _pss(str(pid))
+        if pss is not None:
+            levels.setdefault(depth, []).append(pss)
+    return levels, _tree(root) == before
 
 
 # What each depth of grade's process tree is, for the breakdown at the peak.
@@ -286,16 +297,24 @@ class TreeSampler(threading.Thread):
         super().__init__(daemon=True)
         self.root, self.peak = root, 0
         self.at_peak: dict[int, list[int]] = {}
+        self.steady_peak = 0
+        """The peak over the passes during which no process of the tree started or ended
+        (see tree_sample): the others can count a page shared at fork twice."""
+        self.passes = self.steady_passes = 0
         self.largest: dict[int, list[int]] = {}
         """Depth -> [the largest PSS any one process at that depth reached]."""
         self.stopped = threading.Event()
 
     def run(self) -> None:
         while not self.stopped.is_set():
-            levels = tree_rss(self.root)
+            levels, steady = tree_sample(self.root)
             total = sum(sum(sizes) for sizes in levels.values())
+            self.passes += 1
             if total > self.peak:
                 self.peak, self.at_peak = total, levels
+            if steady:
+                self.steady_passes += 1
+                self.steady_peak = max(self.steady_peak, total)
             for depth, sizes in levels.items():
                 self.largest[depth] = [max(sizes + self.largest.get(depth, []))]
             self.stopped.wait(SAMPLE_SECONDS)
