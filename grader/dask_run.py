@@ -153,13 +153,25 @@ def run_packages(plan: DaskPlan, on_done: Callable[[int, Path], None],
                 k = futures[future]
                 _raise_if_failed(dist, future, plan, k)
                 if store is not None:
-                    store.fetch(part_dir(plan, k).name, part_dir(plan, k))
+                    _fetch(store, plan, k)
                 on_done(k, part_dir(plan, k))
         except BaseException:
             # Queued packages would otherwise still run on a cluster that outlives this call.
             client.cancel(list(futures))
             raise
     return [part_dir(plan, k) for k in range(1, plan.packages + 1)]
+
+
+def _fetch(store: part_store.PartStore, plan: DaskPlan, k: int) -> None:
+    """This host's copy of package k's parts, from the store its worker published them to."""
+    try:
+        found = store.fetch(part_dir(plan, k).name, part_dir(plan, k))
+    except OSError as exc:
+        raise DaskRunError(f"package {k} of {plan.packages}: its parts could not be fetched "
+                           f"from {plan.parts_url}: {exc.strerror or exc}", package=k) from exc
+    if not found:
+        raise DaskRunError(f"package {k} of {plan.packages} finished, but {plan.parts_url} "
+                           "holds no parts of it", package=k)
 
 
 def _check(plan: DaskPlan) -> None:

@@ -258,3 +258,17 @@ def test_an_impossible_plan_is_refused_before_any_cluster(
         tmp_path: Path, field: str, value: int) -> None:
     with pytest.raises(UsageError, match=f"not {value}"):
         run_packages(plan_for(tmp_path, **{field: value}), lambda k, p: None)
+
+
+def test_with_a_store_the_parts_travel_through_it(tmp_path: Path, script: Path) -> None:
+    store = tmp_path / "store"
+    plan = plan_for(tmp_path, 3, parts_url=f"file://{store}")
+    done: list[int] = []
+    command = functools.partial(fake_command, script, {}, 0)
+    parts = within(LIMIT, lambda: run_packages(plan, lambda k, p: done.append(k), command))
+    assert sorted(done) == [1, 2, 3]
+    for k, part in enumerate(parts, 1):
+        # Graded in the worker's own folder, published to the store, fetched here.
+        assert sorted(p.name for p in (store / part.name / ".parts").iterdir()) == [f"done-{k}"]
+        assert sorted(p.name for p in (part / ".parts").iterdir()) == [f"done-{k}"]
+    assert not starts(plan, 1) and not list(tmp_path.glob("**/started-*"))
