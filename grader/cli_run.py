@@ -101,6 +101,8 @@ def register(main: click.Group) -> None:
                   "since the last run into --out.")
     @click.option("--shard", "shard_text", metavar="K/N", help="Grade only the k-th of N slices "
                   "of the class into --out (its parts and pages); `grade merge` joins them.")
+    @click.option("--parts-only", is_flag=True, help="With --shard: write only the parts, not "
+                  "the slice's pages (the merge writes every page from the parts).")
     @click.option("--executor", type=click.Choice(["local", "dask"]), default="local",
                   show_default=True, help="Where the judges run: this machine, or a Dask "
                   "cluster (needs the dask extra and an --out every worker can reach).")
@@ -143,13 +145,16 @@ def register(main: click.Group) -> None:
 
 def _run(source: Path, out_dir: Path, jobs: int, *, exercises: tuple[str, ...], seed: int,
          timeout: float, submission_timeout: float, memory: str, isolation_minimum: str,
-         no_plots: bool, force: bool, shard_text: str | None, executor: str,
+         no_plots: bool, force: bool, shard_text: str | None, parts_only: bool, executor: str,
          scheduler: str | None, package_size: int, parts_url: str | None, quiet: bool,
          **out: Any) -> Totals:
     output = _output(jobs=jobs, **out)
     # Every path is tried before grading: a typo costs a line, not a graded class.
     check_run_paths(source, out_dir, output)
     shard = pipeline.parse_shard(shard_text) if shard_text else None
+    if parts_only and shard is None:
+        raise UsageError("--parts-only is for a slice graded with --shard K/N, whose pages the "
+                         "merge writes")
     if shard is not None and executor == "dask":
         raise UsageError("--shard and --executor dask: the executor makes the shards itself")
     if parts_url is not None and executor != "dask":
@@ -168,7 +173,8 @@ def _run(source: Path, out_dir: Path, jobs: int, *, exercises: tuple[str, ...], 
         jobs=bound.jobs, exercises=chosen, seed=seed, timeout=timeout,
         submission_timeout=submission_timeout, memory_bytes=limit, plots=not no_plots,
         hide=(str(source.resolve()), str(out_dir.resolve())))
-    plan = pipeline.RunPlan(source, out_dir, options, output, force=force, shard=shard)
+    plan = pipeline.RunPlan(source, out_dir, options, output, force=force, shard=shard,
+                            pages=not parts_only)
     run = _grade(plan, quiet)
     if not quiet:
         click.echo(bound.describe())

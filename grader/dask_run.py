@@ -121,10 +121,11 @@ def part_dir(plan: DaskPlan, k: int) -> Path:
 
 
 def shard_command(plan: DaskPlan, k: int) -> list[str]:
-    """The command that grades package k, with the interpreter of the worker that runs it."""
+    """The command that grades package k, with the interpreter of the worker that runs it: its
+    parts only, since the merge renders every page from them."""
     return [sys.executable, "-m", "grader", "run", str(plan.source),
-            "--out", str(part_dir(plan, k)), "--shard", f"{k}/{plan.packages}", "--quiet",
-            *plan.grade_args]
+            "--out", str(part_dir(plan, k)), "--shard", f"{k}/{plan.packages}", "--parts-only",
+            "--quiet", *plan.grade_args]
 
 
 def run_packages(plan: DaskPlan, on_done: Callable[[int, Path], None],

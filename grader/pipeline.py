@@ -70,6 +70,8 @@ class RunPlan:
     """Regrade everything, reusing no part."""
     shard: Shard | None = None
     """Grade only this slice of the class, and write only its parts and pages."""
+    pages: bool = True
+    """Write a slice's pages (a merge writes every page from the parts anyway)."""
 
 
 @dataclass(frozen=True)
@@ -164,7 +166,8 @@ def grade(plan: RunPlan, on_done: Callable[[str], None], *,
     run = read_run(index, judged.ids, plan.options.seed)
     book = None
     if plan.shard is not None:
-        write_pages(run, plan.out_dir, plan.output)
+        if plan.pages:
+            write_pages(run, plan.out_dir, plan.output)
     else:
         book = write_outputs(run, plan.out_dir, plan.output).book
     write_complete(parts_dir, judged.header, judged.ids)

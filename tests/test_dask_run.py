@@ -249,8 +249,8 @@ def test_the_shard_command_grades_package_k_into_its_part(tmp_path: Path) -> Non
     plan = plan_for(tmp_path, 12, grade_args=("--seed", "7", "--exercise", "relu"))
     assert shard_command(plan, 3) == [
         sys.executable, "-m", "grader", "run", str(tmp_path / "class"),
-        "--out", str(tmp_path / "parts" / "00003-of-00012"), "--shard", "3/12", "--quiet",
-        "--seed", "7", "--exercise", "relu"]
+        "--out", str(tmp_path / "parts" / "00003-of-00012"), "--shard", "3/12", "--parts-only",
+        "--quiet", "--seed", "7", "--exercise", "relu"]
 
 
 @pytest.mark.parametrize("field, value", [("packages", 0), ("retries", -1), ("workers", 0)])

@@ -103,3 +103,26 @@ def test_a_shard_checks_fail_under_on_its_own_slice(class_dir: Path, tmp_path: P
     below = line.removeprefix("below 100%: ").split(", ")
     last_eight = sorted(p.name for p in class_dir.iterdir())[-8:]
     assert below and set(below) <= set(last_eight)
+
+
+def test_parts_only_shards_write_no_pages_and_merge_to_every_page(
+        class_dir: Path, single: Path, tmp_path: Path) -> None:
+    folders = shard_folders(class_dir, tmp_path, 2, "--parts-only")
+    assert not [p for f in folders for p in f.glob("*/feedback.html")]
+    assert all(any((f / ".parts").glob("*.jsonl")) for f in folders)
+    merged = tmp_path / "merged"
+    done = grade("merge", *folders, "--out", merged, "--no-timings")
+    assert done.returncode == 0, done.stderr
+    assert json.loads((merged / "results.json").read_text()) == \
+        json.loads((single / "results.json").read_text())
+    pages = sorted(single.glob("*/feedback.html"))
+    assert len(pages) == 40
+    for page in pages:
+        assert (merged / page.parent.name / "feedback.html").read_text() == page.read_text()
+
+
+def test_parts_only_without_shard_is_one_line(class_dir: Path, tmp_path: Path) -> None:
+    done = grade(class_dir, "--out", tmp_path / "o", "--parts-only")
+    assert (done.returncode, done.stderr) == (2, "grade: error: --parts-only is for a slice "
+                                              "graded with --shard K/N, whose pages the merge "
+                                              "writes\n")
