@@ -14,14 +14,15 @@ import json
 import math
 import os
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, overload
+from typing import Any
 
 from grader.atomic import AtomicFile, write_text_atomic
 from grader.records import Curve, Entry, SubmissionResult, TestOutcome
 from grader.reports.results_json import _submission_from_dict, submission_json
+from grader.rows import Rows
 
 PARTS_DIR = ".parts"
 #: Written into a folder's .parts once its run (or shard) has finished: what merge looks for.
@@ -252,40 +253,17 @@ def _series(values: list[float | None]) -> tuple[float, ...]:
     return tuple(math.nan if v is None else float(v) for v in values)
 
 
-class PartResults(Sequence[SubmissionResult]):
-    """Results of the given ids, read from their parts when asked: one at a time in memory.
+class _Reader:
+    """Reads a submission's result back from its part, each part file opened once."""
 
-    A submission that could not be graded is given the class's points available (as the engine
-    gives it), which only the whole class's parts know.
-    """
-
-    def __init__(self, index: PartIndex, ids: Sequence[str]) -> None:
+    def __init__(self, index: PartIndex) -> None:
         self._index = index
-        self._ids = list(ids)
+        # A submission that could not be graded is given the class's points available (as the
+        # engine gives it), which only the whole class's parts know.
         self._available = round(sum(index.maxima().values()), 6)
         self._handles: dict[int, int] = {}
 
-    def __len__(self) -> int:
-        return len(self._ids)
-
-    @overload
-    def __getitem__(self, i: int) -> SubmissionResult: ...
-    @overload
-    def __getitem__(self, i: slice) -> Sequence[SubmissionResult]: ...
-
-    def __getitem__(self, i: int | slice) -> SubmissionResult | Sequence[SubmissionResult]:
-        if isinstance(i, slice):
-            return PartResults._sliced(self, self._ids[i])
-        return self._read(self._ids[i])
-
-    def __iter__(self) -> Iterator[SubmissionResult]:
-        for sid in self._ids:
-            yield self._read(sid)
-
-    def _sliced(self, ids: list[str]) -> PartResults:
-        return PartResults(self._index, ids)
-
-    def _read(self, sid: str) -> SubmissionResult:
+    def __call__(self, sid: str) -> SubmissionResult:
         location = self._index.lines[sid]
         fd = self._handles.get(location.part)
         if fd is None:
@@ -298,10 +276,17 @@ class PartResults(Sequence[SubmissionResult]):
         return result
 
     def close(self) -> None:
-        """Close the part files this sequence opened."""
+        """Close the part files this reader opened."""
         for fd in self._handles.values():
             os.close(fd)
         self._handles.clear()
 
     def __del__(self) -> None:
         self.close()
+
+
+class PartResults(Rows[str, SubmissionResult]):
+    """Results of the given ids, read from their parts when asked: one at a time in memory."""
+
+    def __init__(self, index: PartIndex, ids: Sequence[str]) -> None:
+        super().__init__(list(ids), _Reader(index))
